@@ -1,0 +1,342 @@
+"""The ``dlgrade`` command."""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from grader.rubric import RubricError, get_rubric, load_rubric, rubric_paths
+
+console = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+
+
+def _assignments() -> list[str]:
+    return [p.stem for p in rubric_paths()]
+
+
+def _guess_assignment(path: Path) -> str:
+    """From the notebook's ``dlgrade`` metadata, else from the file name."""
+    if path.suffix == ".ipynb" and path.is_file():
+        try:
+            meta = json.loads(path.read_text()).get("metadata", {}).get("dlgrade", {})
+            if meta.get("assignment") in _assignments():
+                return meta["assignment"]
+        except (ValueError, OSError, AttributeError):
+            pass
+    hits = [a for a in _assignments() if a in path.name or a.replace("-", "_") in path.name]
+    if len(hits) == 1:
+        return hits[0]
+    raise SystemExit(f"dlgrade: cannot tell which assignment {path.name} is; pass -a ASSIGNMENT "
+                     f"(one of: {', '.join(_assignments())})")
+
+
+def _status_style(status: str) -> str:
+    return {"passed": "green", "partial": "yellow", "failed": "red", "not_run": "red", "manual": "cyan"}.get(status, "")
+
+
+def print_result(res, *, show_checks: bool = False):
+    title = f"{res.student}: {res.assignment} (rubric v{res.rubric_version})"
+    if res.error:
+        console.print(f"[bold red]{title}: not graded[/]: {res.error}")
+    table = Table(title=title, show_lines=False)
+    table.add_column("item")
+    table.add_column("points", justify="right")
+    table.add_column("status")
+    table.add_column("feedback", overflow="fold")
+    for it in res.items:
+        pts = f"-/{it.max_points:g}" if it.status == "manual" else f"{it.points:g}/{it.max_points:g}"
+        table.add_row(it.item_id, pts, f"[{_status_style(it.status)}]{it.status}[/]", it.message)
+        if show_checks and len(it.checks) > 1:
+            for c in it.checks:
+                table.add_row("", "", "  ok" if c.passed else "  fail", f"  {c.name}: {c.message}")
+    console.print(table)
+    manual = res.manual_items
+    console.print(f"[bold]score {res.score:g} / {res.max_score:g}[/] automatic"
+                  + (f", plus {sum(i.max_points for i in manual):g} points marked by a TA" if manual else "")
+                  + f"  ({res.seconds:.1f} s; isolation: {', '.join(res.layers) or 'none'})")
+    for w in res.warnings[:20]:
+        console.print(f"[yellow]warning[/] {w}")
+
+
+# ----------------------------------------------------------------------------
+# commands
+
+
+def cmd_list(args):
+    rows = []
+    for p in rubric_paths():
+        try:
+            r = load_rubric(p)
+        except RubricError as exc:
+            err.print(f"[red]{exc}[/]")
+            continue
+        rows.append(r)
+    if args.json:
+        print(json.dumps([{"assignment": r.assignment, "title": r.title, "version": r.version,
+                           "items": [{"id": i.id, "title": i.title, "points": i.points, "visibility": i.visibility,
+                                      "manual": i.manual} for i in r.items]} for r in rows], indent=1))
+        return 0
+    for r in rows:
+        t = Table(title=f"{r.assignment}: {r.title} (v{r.version}, {r.max_points:g} points)")
+        for col in ("item", "title", "points", "kind"):
+            t.add_column(col)
+        for i in r.items:
+            kind = "manual" if i.manual else i.visibility
+            t.add_row(i.id, i.title, f"{i.points:g}", kind)
+        console.print(t)
+    return 0
+
+
+def cmd_check(args):
+    from grader.pipeline import Options, grade_file
+
+    path = Path(args.notebook)
+    assignment = args.assignment or _guess_assignment(path)
+    opts = Options(public_only=not args.all_items, unsafe=True)
+    res = grade_file(path, assignment, opts=opts)
+    if args.json:
+        print(json.dumps(res.to_dict(), default=str))
+    else:
+        print_result(res)
+        if not args.all_items:
+            console.print("Public items only: the hidden items are graded after you submit.")
+    return 0
+
+
+def write_csv(results, path: Path):
+    items = []
+    for r in results:
+        for i in r.items:
+            if i.item_id not in items:
+                items.append(i.item_id)
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["student", "file", "score", "max_score", "error", *items, "mistakes", "sha256"])
+        for r in results:
+            pts = {i.item_id: ("" if i.status == "manual" else f"{i.points:g}") for i in r.items}
+            mistakes = ";".join(f"{i.item_id}:{m}" for i in r.items for m in i.mistakes)
+            w.writerow([r.student, r.path, f"{r.score:g}", f"{r.max_score:g}", r.error or "",
+                        *[pts.get(i, "") for i in items], mistakes, r.sha256])
+
+
+def grade_many(paths, rubric, opts, label="grading"):
+    """Grade ``paths`` one after another; a grader error in one is recorded, never fatal."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from grader.pipeline import grade_file, unreadable
+
+    results = []
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  console=err, transient=True) as bar:
+        task = bar.add_task(label, total=len(paths))
+        for p in paths:
+            bar.update(task, description=f"{label} {p.name}")
+            try:
+                results.append(grade_file(p, rubric, opts=opts))
+            except Exception as exc:  # noqa: BLE001 - the batch must finish
+                if exc.__class__.__name__ == "IsolationUnavailable":
+                    raise
+                results.append(unreadable(p, rubric, f"grader error ({type(exc).__name__}: {exc}); "
+                                                     "please report it", opts))
+            bar.advance(task)
+    return results
+
+
+def cmd_grade(args):
+    from grader.pipeline import Options
+    from grader.sandbox import IsolationUnavailable
+    from grader.submission import SubmissionError, find_submissions
+
+    rubric = get_rubric(args.assignment)
+    try:
+        paths = find_submissions(args.directory)
+    except SubmissionError as exc:
+        err.print(f"dlgrade: {exc}")
+        return 2
+    if not paths:
+        err.print(f"dlgrade: no submissions (.ipynb, .py or folders) in {args.directory}")
+        return 2
+    opts = Options(full=args.full, unsafe=args.unsafe, items=tuple(args.item or ()))
+    t0 = time.perf_counter()
+    try:
+        results = grade_many(paths, rubric, opts)
+    except IsolationUnavailable as exc:
+        err.print(f"dlgrade: {exc}")
+        return 3
+    write_csv(results, Path(args.out))
+    if args.json:
+        with open(args.json, "w") as f:
+            for r in results:
+                f.write(json.dumps(r.to_dict(), default=str) + "\n")
+    summary_table(results, rubric)
+    console.print(f"{len(results)} submissions in {time.perf_counter() - t0:.1f} s -> {args.out}")
+    return 0
+
+
+def summary_table(results, rubric):
+    t = Table(title=f"{rubric.assignment}: {len(results)} submissions")
+    t.add_column("student")
+    t.add_column("score", justify="right")
+    for it in rubric.items:
+        t.add_column(it.id, justify="right")
+    t.add_column("note", overflow="fold")
+    for r in results:
+        pts = {i.item_id: i for i in r.items}
+        cells = []
+        for it in rubric.items:
+            i = pts.get(it.id)
+            cells.append("" if i is None else ("TA" if i.status == "manual" else
+                                               f"[{_status_style(i.status)}]{i.points:g}[/]"))
+        note = r.error or "; ".join(f"{i.item_id}: {m}" for i in r.items for m in i.mistakes)[:120]
+        t.add_row(r.student, f"{r.score:g}/{r.max_score:g}", *cells, note)
+    console.print(t)
+
+
+def cmd_validate(args):
+    from grader.validate import validate
+
+    names = [args.assignment] if args.assignment else _assignments()
+    findings = []
+    for a in names:
+        rubric = get_rubric(a)
+        with console.status(f"validating {a}") as st:
+            findings += validate(rubric, full=args.full, unsafe=args.unsafe,
+                                 progress=lambda s, a=a: st.update(f"validating {a}: {s}"))
+    if args.json:
+        print(json.dumps([f.__dict__ for f in findings], indent=1))
+    else:
+        t = Table(title="dlgrade validate")
+        for col in ("assignment", "check", "ok", "detail"):
+            t.add_column(col, overflow="fold")
+        for f in findings:
+            t.add_row(f.assignment, f.what, "[green]ok[/]" if f.ok else "[red]FAIL[/]", f.detail)
+        console.print(t)
+    bad = [f for f in findings if not f.ok]
+    console.print(f"{len(findings) - len(bad)} of {len(findings)} validations pass")
+    return 1 if bad else 0
+
+
+def cmd_calibrate(args):
+    from grader.calibrate import calibrate
+
+    rubric = get_rubric(args.assignment)
+    with console.status(f"calibrating {args.assignment}") as st:
+        bands = calibrate(rubric, seeds=args.seeds, margin=args.margin, items=tuple(args.item or ()),
+                          full=not args.quick, progress=lambda s: st.update(f"calibrating {s}"))
+    for item, checks in bands.items():
+        for name, b in checks.items():
+            console.print(f"{item} / {name}: band [{b['band'][0]:.6g}, {b['band'][1]:.6g}] from {b['seeds']} seeds "
+                          f"({b['failures']} failed), {b['date']}")
+    return 0
+
+
+def cmd_skeleton(args):
+    from grader import skeleton
+
+    names = _assignments() if args.all or not args.assignment else [args.assignment]
+    for a in names:
+        path = skeleton.write(get_rubric(a))
+        console.print(f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
+    return 0
+
+
+def cmd_demo(args):
+    from grader.pipeline import Options
+    from grader.submission import find_submissions
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    folders = [d for d in sorted(EXAMPLES.iterdir()) if d.is_dir() and (d.name in _assignments())] \
+        if EXAMPLES.exists() else []
+    if args.assignment:
+        folders = [d for d in folders if d.name == args.assignment]
+    if not folders:
+        err.print(f"dlgrade: no example submissions in {EXAMPLES}")
+        return 2
+    for d in folders:
+        rubric = get_rubric(d.name)
+        results = grade_many(find_submissions(d), rubric, Options(unsafe=args.unsafe), label=d.name)
+        summary_table(results, rubric)
+        write_csv(results, out / f"{d.name}.csv")
+        with open(out / f"{d.name}.jsonl", "w") as f:
+            for r in results:
+                f.write(json.dumps(r.to_dict(), default=str) + "\n")
+    console.print(f"results in {out}/ (CSV and JSON lines per assignment)")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="dlgrade", description="Reference solutions and a sandboxed autograder "
+                                "for the deep-learning-theory course.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("list", help="assignments and their items")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(fn=cmd_list)
+
+    s = sub.add_parser("check", help="student self-check of a notebook (public items)")
+    s.add_argument("notebook")
+    s.add_argument("-a", "--assignment")
+    s.add_argument("--all-items", action="store_true", help="hidden items too (TAs)")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(fn=cmd_check)
+
+    s = sub.add_parser("grade", help="grade a folder of submissions")
+    s.add_argument("directory")
+    s.add_argument("-a", "--assignment", required=True)
+    s.add_argument("--out", default="results.csv")
+    s.add_argument("--json", help="also write full results as JSON lines to this file")
+    s.add_argument("--full", action="store_true", help="also run the long (full) checks")
+    s.add_argument("--item", action="append", help="only this item (repeatable)")
+    s.add_argument("--unsafe", action="store_true", help="grade even without sandbox isolation")
+    s.set_defaults(fn=cmd_grade)
+
+    s = sub.add_parser("validate", help="reference 100%%, skeleton 0, every mutant caught and named")
+    s.add_argument("-a", "--assignment")
+    s.add_argument("--full", action="store_true")
+    s.add_argument("--unsafe", action="store_true")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(fn=cmd_validate)
+
+    s = sub.add_parser("calibrate", help="bands for stochastic items from the reference over many seeds")
+    s.add_argument("assignment")
+    s.add_argument("--seeds", type=int, help="seed count (default: the rubric's, else 200)")
+    s.add_argument("--margin", type=float, default=0.25, help="widen the quantile range by this share of its width")
+    s.add_argument("--item", action="append")
+    s.add_argument("--quick", action="store_true", help="skip checks marked full")
+    s.set_defaults(fn=cmd_calibrate)
+
+    s = sub.add_parser("skeleton", help="(re)generate skeleton notebooks from the reference")
+    s.add_argument("assignment", nargs="?")
+    s.add_argument("--all", action="store_true")
+    s.set_defaults(fn=cmd_skeleton)
+
+    s = sub.add_parser("demo", help="grade the bundled example submissions")
+    s.add_argument("-a", "--assignment")
+    s.add_argument("--out", default="demo-out")
+    s.add_argument("--unsafe", action="store_true")
+    s.set_defaults(fn=cmd_demo)
+    return p
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.fn(args)
+    except RubricError as exc:
+        err.print(f"[red]{exc}[/]")
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

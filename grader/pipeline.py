@@ -1,0 +1,154 @@
+"""Grading one submission, as a short chain of stages.
+
+    load -> extract -> plan -> run (sandbox) -> compare + score
+
+Each stage is a function over plain data; only :func:`grader.sandbox.run_job`
+runs student code. Any failure of the submission becomes a scored,
+explained result; an exception here is a bug in the grader, not the student's.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from grader import answers
+from grader.extract import Extraction, extract
+from grader.rubric import Rubric, get_rubric
+from grader.sandbox import IsolationUnavailable, Limits, run_job
+from grader.score import CaseData, SubmissionResult, failed_item, manual_item, score_check, score_item
+from grader.submission import Submission, SubmissionError, read_submission
+
+
+@dataclass(frozen=True)
+class Options:
+    """How to grade; the CLI flags map onto these fields one to one."""
+
+    public_only: bool = False
+    """Only public items (the student self-check)."""
+    full: bool = False
+    """Also run checks marked ``full`` (long training runs)."""
+    unsafe: bool = False
+    """Grade even where the sandbox cannot hide the answer keys."""
+    items: tuple[str, ...] = ()
+    """Only these item ids (empty: all)."""
+    name_mistakes: bool = True
+    """Compare failed answers with the known mutants (TA grading; off for students)."""
+
+
+@dataclass
+class Plan:
+    calls: list[dict] = field(default_factory=list)
+    arrays: dict = field(default_factory=dict)
+    timeouts: dict[str, float] = field(default_factory=dict)
+    groups: dict[str, str] = field(default_factory=dict)
+    index: dict[tuple, str] = field(default_factory=dict)
+    """(item id, check name, case index) -> call id."""
+
+
+def selected_items(rubric: Rubric, opts: Options):
+    for item in rubric.items:
+        if opts.public_only and item.visibility != "public":
+            continue
+        if opts.items and item.id not in opts.items:
+            continue
+        yield item
+
+
+def plan_calls(rubric: Rubric, opts: Options) -> Plan:
+    """Every call the submission must answer, with its inputs materialised."""
+    plan = Plan()
+    ns = answers.reference_namespace(rubric)
+    for item in selected_items(rubric, opts):
+        for check in item.checks:
+            if check.full and not opts.full:
+                continue
+            for i in range(len(check.cases)):
+                case, arrays = answers.case_inputs(check, i, ns)
+                cid = f"c{len(plan.calls)}"
+                renamed = {}
+                for k, v in arrays.items():
+                    renamed[k] = f"{cid}_{k}"
+                    plan.arrays[f"{cid}_{k}"] = v
+                plan.calls.append({"id": cid, "steps": _rename(case["steps"], renamed), "returns": case["returns"]})
+                plan.index[(item.id, check.name, i)] = cid
+                plan.groups[cid] = f"{item.id}/{check.name}"
+                plan.timeouts[cid] = check.timeout_s or rubric.limits.timeout_s
+    return plan
+
+
+def _rename(value, renamed):
+    if isinstance(value, list):
+        return [_rename(v, renamed) for v in value]
+    if isinstance(value, dict):
+        if set(value) == {"__nd__"}:
+            return {"__nd__": renamed[value["__nd__"]]}
+        return {k: _rename(v, renamed) for k, v in value.items()}
+    return value
+
+
+def grade_submission(sub: Submission, rubric: Rubric, opts: Options = Options(),
+                     extraction: Extraction | None = None) -> SubmissionResult:
+    """Grade an already-read submission against ``rubric``."""
+    t0 = time.perf_counter()
+    ex = extraction or extract(sub)
+    plan = plan_calls(rubric, opts)
+    limits = Limits(timeout_s=rubric.limits.timeout_s, load_timeout_s=rubric.limits.load_timeout_s,
+                    budget_s=rubric.limits.budget_s, memory_mb=rubric.limits.memory_mb)
+    data_files = [answers.data_dir() / f for f in rubric.data_files]
+    job = run_job(ex.to_plain(), plan.calls, plan.arrays, aliases=rubric.aliases, data_files=data_files,
+                  limits=limits, require_isolation=not opts.unsafe, timeouts=plan.timeouts, groups=plan.groups)
+    key = answers.answer_key(rubric, full=opts.full)
+    mistakes = {m.name: m for m in answers.mistakes_of(rubric)} if opts.name_mistakes else {}
+    warnings = list(ex.warnings) + [f"{w['label']}: {w['error']}" for w in job.load_warnings]
+    results = []
+    for item in rubric.items:
+        if item not in list(selected_items(rubric, opts)):
+            continue
+        if item.manual:
+            results.append(manual_item(item))
+            continue
+        item_mistakes = {n: m for n, m in mistakes.items() if m.item == item.id}
+        mkeys = {n: answers.mutant_key(rubric, m, full=opts.full) for n, m in item_mistakes.items()}
+        checks = []
+        for check in item.checks:
+            if check.full and not opts.full:
+                continue
+            cases = []
+            for i in range(len(check.cases)):
+                k = (item.id, check.name, i)
+                out = job.outcomes[plan.index[k]]
+                ref = key[k]
+                cases.append(CaseData(out.status, out.value, out.error, out.seconds, ref.value, ref.error,
+                                      {n: mk[k] for n, mk in mkeys.items() if k in mk}))
+            checks.append(score_check(check, cases, {n: m.feedback for n, m in item_mistakes.items()}))
+        results.append(score_item(item, checks))
+    return SubmissionResult(sub.student, str(sub.path), rubric.assignment, rubric.version, rubric.fingerprint(),
+                            sub.sha256, tuple(results), tuple(warnings), None, job.layers,
+                            round(time.perf_counter() - t0, 3), job.stdout_tail[-1000:])
+
+
+def unreadable(path: Path, rubric: Rubric, reason: str, opts: Options = Options()) -> SubmissionResult:
+    """A zero-score result for a submission that could not be read at all."""
+    items = tuple(failed_item(i, f"not graded: {reason}") for i in selected_items(rubric, opts))
+    sid = path.name if path.is_dir() else path.stem
+    return SubmissionResult(sid, str(path), rubric.assignment, rubric.version, rubric.fingerprint(), "",
+                            items, (), reason)
+
+
+def grade_file(path: str | Path, assignment: str | Rubric, public_only: bool = False, *,
+               opts: Options | None = None) -> SubmissionResult:
+    """Read, extract, run and score one submission file (or folder)."""
+    rubric = assignment if isinstance(assignment, Rubric) else get_rubric(assignment)
+    opts = opts or Options(public_only=public_only)
+    path = Path(path)
+    try:
+        sub = read_submission(path)
+    except SubmissionError as exc:
+        return unreadable(path, rubric, str(exc), opts)
+    except OSError as exc:
+        return unreadable(path, rubric, f"could not be read ({exc.strerror or exc})", opts)
+    try:
+        return grade_submission(sub, rubric, opts)
+    except IsolationUnavailable:
+        raise

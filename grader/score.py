@@ -1,0 +1,250 @@
+"""Scoring: call outcomes + answer key -> check, item and submission results.
+
+Frozen dataclasses that cross process boundaries as plain dicts
+(:meth:`SubmissionResult.to_dict` / :meth:`SubmissionResult.from_dict`).
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from grader.compare import Comparison, compare
+from grader.rubric import Check, Item
+from grader.transforms import apply_transform
+from grader.values import select
+
+# comparators that judge the student's value alone: a mutant is matched by
+# failing in the same way, not by equal values
+_SELF_JUDGED = {"predicate", "monotone"}
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    index: int
+    status: str
+    """``ok`` (ran and compared), ``missing``, ``error``, ``timeout``, ``crashed``, ``skipped``."""
+    passed: bool
+    message: str
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    name: str
+    passed: bool
+    fraction: float
+    weight: float
+    message: str
+    mistake: str | None = None
+    """Name of the known mistake the answer matches (``reference/mistakes``)."""
+    mistake_feedback: str | None = None
+    cases: tuple[CaseResult, ...] = ()
+
+
+@dataclass(frozen=True)
+class ItemResult:
+    item_id: str
+    title: str
+    points: float
+    max_points: float
+    status: str
+    """``passed``, ``partial``, ``failed``, ``manual`` (awaiting a TA) or ``not_run``."""
+    message: str
+    visibility: str = "hidden"
+    checks: tuple[CheckResult, ...] = ()
+
+    @property
+    def mistakes(self) -> list[str]:
+        return [c.mistake for c in self.checks if c.mistake]
+
+
+@dataclass(frozen=True)
+class SubmissionResult:
+    student: str
+    path: str
+    assignment: str
+    rubric_version: int
+    key_version: str
+    sha256: str
+    items: tuple[ItemResult, ...]
+    warnings: tuple[str, ...] = ()
+    error: str | None = None
+    """Submission-level failure (unreadable file...): every item then scores 0."""
+    layers: tuple[str, ...] = ()
+    seconds: float = 0.0
+    stdout_tail: str = ""
+
+    @property
+    def score(self) -> float:
+        return round(sum(i.points for i in self.items if i.status != "manual"), 6)
+
+    @property
+    def max_score(self) -> float:
+        return sum(i.max_points for i in self.items if i.status != "manual")
+
+    @property
+    def manual_items(self) -> list[ItemResult]:
+        return [i for i in self.items if i.status == "manual"]
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "SubmissionResult":
+        items = tuple(ItemResult(**{**i, "checks": tuple(
+            CheckResult(**{**c, "cases": tuple(CaseResult(**k) for k in c["cases"])}) for c in i["checks"])})
+            for i in d["items"])
+        return cls(**{**d, "items": items, "warnings": tuple(d["warnings"]), "layers": tuple(d["layers"])})
+
+
+@dataclass
+class CaseData:
+    """What the scorer needs for one case: the student's outcome and the key's."""
+
+    status: str
+    value: object = None
+    error: dict | None = None
+    seconds: float = 0.0
+    expected: object = None
+    expected_error: str | None = None
+    mutants: dict = field(default_factory=dict)
+    """mistake name -> Outcome of that mutant on this case."""
+
+
+def prepare(check: Check, value):
+    """Apply the check's ``select`` and ``transform`` (same for student and reference)."""
+    if check.select is not None:
+        value = select(value, check.select)
+    if check.transform is not None:
+        value = apply_transform(check.transform.kind, value, **check.transform.params)
+    return value
+
+
+def compare_case(check: Check, got, expected) -> Comparison:
+    label = check.label or check.function or check.name
+    try:
+        got_p = prepare(check, got)
+    except Exception as exc:  # noqa: BLE001 - a malformed student value
+        return Comparison(False, 0.0, f"{label}: the returned value has the wrong structure ({type(exc).__name__}: {exc})")
+    if check.compare.kind == "band":
+        band = check.expected.band
+        if band is None:
+            return Comparison(False, 0.0, f"{label}: the band is not calibrated yet (run `dlgrade calibrate`)")
+        return compare("band", got_p, band, label=label)
+    if check.compare.kind in _SELF_JUDGED:
+        return compare(check.compare.kind, got_p, None, label=label, **check.compare.params)
+    exp = check.expected.value if hasattr(check.expected, "value") else prepare(check, expected)
+    return compare(check.compare.kind, got_p, exp, label=label, **check.compare.params)
+
+
+def _describe_failure(label: str, case: CaseData) -> str:
+    err = case.error or {}
+    kind = err.get("type", "")
+    msg = err.get("message", "")
+    if case.status == "missing":
+        return msg
+    if case.status == "timeout":
+        return f"{label}: {msg}"
+    if case.status == "crashed":
+        return f"{label}: {msg}"
+    if case.status == "skipped":
+        return f"{label}: {msg}"
+    if kind == "NotImplementedError":
+        return f"{label}: not implemented yet (raises NotImplementedError)"
+    return f"{label} raised {kind}: {msg}{err.get('where', '')}"
+
+
+def score_check(check: Check, cases: list[CaseData], mistakes: dict[str, str]) -> CheckResult:
+    """Compare every case, find the known mistake the answer matches, if any."""
+    label = check.label or check.function or check.name
+    results, comparisons = [], []
+    for i, case in enumerate(cases):
+        if case.expected_error is not None and check.expected == "reference":
+            comp = Comparison(False, 0.0, f"{label}: the reference itself failed ({case.expected_error}); tell the TA")
+        elif case.status != "ok":
+            comp = Comparison(False, 0.0, _describe_failure(label, case))
+        else:
+            comp = compare_case(check, case.value, case.expected)
+        comparisons.append(comp)
+        results.append(CaseResult(i, case.status, comp.passed, comp.message, case.seconds))
+    n_pass = sum(r.passed for r in results)
+    fraction = n_pass / len(results)
+    passed = n_pass == len(results)
+    failed = [r for r in results if not r.passed]
+    mistake = None if passed else _match_mistake(check, cases, comparisons, mistakes)
+    if passed:
+        msg = results[0].message if len(results) == 1 else f"{label}: all {len(results)} cases pass"
+    else:
+        first = failed[0].message
+        msg = first if len(results) == 1 else f"{first} ({len(failed)} of {len(results)} cases fail)"
+    return CheckResult(check.name, passed, fraction, check.weight, msg, mistake,
+                       mistakes.get(mistake) if mistake else None, tuple(results))
+
+
+def _match_mistake(check: Check, cases: list[CaseData], comparisons, mistakes) -> str | None:
+    if not mistakes or not any(c.status == "ok" for c in cases):
+        return None
+    for name in mistakes:
+        outs = [c.mutants.get(name) for c in cases]
+        if any(o is None for o in outs):
+            continue
+        distinguishable, matches = False, True
+        for case, out, comp in zip(cases, outs, comparisons):
+            if out.error is not None:
+                # the mutant raises here: the student must fail in this case too
+                matches &= not comp.passed and case.status == "error"
+                distinguishable = True
+                continue
+            mut_vs_ref = compare_case(check, out.value, case.expected) if case.expected_error is None else None
+            if mut_vs_ref is not None and not mut_vs_ref.passed:
+                distinguishable = True
+            if case.status != "ok":
+                matches = False
+                break
+            if check.compare.kind in _SELF_JUDGED or check.compare.kind == "band":
+                if check.compare.kind == "band":
+                    same = compare("allclose", prepare(check, case.value), prepare(check, out.value),
+                                   rtol=1e-6, atol=1e-9).passed
+                else:
+                    same = mut_vs_ref is not None and comp.passed == mut_vs_ref.passed and \
+                        _strip_label(comp.message) == _strip_label(mut_vs_ref.message)
+            else:
+                try:
+                    same = compare_case(check, case.value, out.value).passed
+                except Exception:  # noqa: BLE001
+                    same = False
+            matches &= same
+            if not matches:
+                break
+        if matches and distinguishable:
+            return name
+    return None
+
+
+def _strip_label(msg: str) -> str:
+    return msg.split(":", 1)[-1].strip()
+
+
+def score_item(item: Item, check_results: list[CheckResult]) -> ItemResult:
+    total_w = sum(c.weight for c in check_results) or 1.0
+    frac = sum(c.weight * c.fraction for c in check_results) / total_w
+    points = round(item.points * frac, 6)
+    if all(c.passed for c in check_results):
+        status, msg = "passed", "; ".join(c.message for c in check_results[:2])
+    else:
+        bad = [c for c in check_results if not c.passed]
+        status = "partial" if points > 0 else "failed"
+        msg = bad[0].message
+        if bad[0].mistake_feedback:
+            msg += f" Known mistake: {bad[0].mistake_feedback}"
+    return ItemResult(item.id, item.title, points, item.points, status, msg, item.visibility, tuple(check_results))
+
+
+def manual_item(item: Item) -> ItemResult:
+    return ItemResult(item.id, item.title, 0.0, item.points, "manual",
+                      "marked by a TA (`dlgrade manual export`)", item.visibility)
+
+
+def failed_item(item: Item, reason: str) -> ItemResult:
+    if item.manual:
+        return manual_item(item)
+    return ItemResult(item.id, item.title, 0.0, item.points, "not_run", reason, item.visibility)

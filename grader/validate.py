@@ -1,0 +1,92 @@
+"""``dlgrade validate``: the rubric is sound, the reference scores full marks,
+the skeleton scores zero without a crash, every known mutant is caught and named.
+
+Each submission here goes through the real pipeline (extraction, sandbox,
+comparison), exactly as a student's would.
+"""
+from __future__ import annotations
+
+import importlib
+import inspect
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from grader import answers, skeleton
+from grader.pipeline import Options, grade_submission
+from grader.rubric import BandExpected, Rubric
+from grader.submission import read_submission
+
+
+@dataclass(frozen=True)
+class Finding:
+    assignment: str
+    what: str
+    ok: bool
+    detail: str
+
+
+def _grade_source(source: str, name: str, rubric: Rubric, opts: Options, suffix=".py"):
+    with tempfile.TemporaryDirectory(prefix="dlgrade-validate-") as d:
+        path = Path(d) / f"{name}{suffix}"
+        path.write_text(source)
+        return grade_submission(read_submission(path), rubric, opts)
+
+
+def validate(rubric: Rubric, *, full: bool = False, unsafe: bool = False, mutants: bool = True,
+             progress=None) -> list[Finding]:
+    """Run every validation of ``rubric``; ``progress(str)`` is told what runs."""
+    a = rubric.assignment
+    say = progress or (lambda s: None)
+    out: list[Finding] = []
+    # 1. bands calibrated
+    missing = [f"{i.id}/{c.name}" for i in rubric.items for c in i.checks
+               if isinstance(c.expected, BandExpected) and c.expected.band is None and (full or not c.full)]
+    out.append(Finding(a, "bands calibrated", not missing,
+                       "all calibrated" if not missing else f"uncalibrated: {', '.join(missing)}; "
+                       f"run `dlgrade calibrate {a}`"))
+    # 2. skeleton in sync
+    say("skeleton")
+    committed = skeleton.skeleton_path(rubric)
+    fresh = skeleton.render(rubric)
+    in_sync = committed.exists() and committed.read_text() == fresh
+    out.append(Finding(a, "skeleton up to date", in_sync,
+                       str(committed) if in_sync else f"{committed} differs from the generator; "
+                       f"run `dlgrade skeleton {a}`"))
+    opts = Options(full=full, unsafe=unsafe)
+    # 3. reference scores full marks
+    say("reference")
+    ref_src = inspect.getsource(importlib.import_module(rubric.reference))
+    res = _grade_source(ref_src, "reference", rubric, opts)
+    bad = [f"{i.item_id}: {i.message}" for i in res.items if i.status not in ("passed", "manual")]
+    out.append(Finding(a, "reference scores 100%", not bad,
+                       f"{res.score:g}/{res.max_score:g} in {res.seconds:.1f} s" + ("" if not bad else "; " + " | ".join(bad))))
+    # 4. skeleton scores zero, without crashing
+    say("skeleton grading")
+    res = _grade_source(fresh, "skeleton", rubric, opts, suffix=".ipynb")
+    scored = [f"{i.item_id} ({i.points:g})" for i in res.items if i.points > 0]
+    out.append(Finding(a, "skeleton scores 0", not scored and res.error is None,
+                       f"{res.score:g}/{res.max_score:g} in {res.seconds:.1f} s" +
+                       ("" if not scored else f"; items scoring: {', '.join(scored)}")))
+    # 5. every mutant caught and named
+    if mutants:
+        for m in answers.mistakes_of(rubric):
+            say(f"mutant {m.name}")
+            try:
+                src = answers.mutated_source(rubric, m)
+            except ValueError as exc:
+                out.append(Finding(a, f"mutant {m.name}", False, str(exc)))
+                continue
+            item = rubric.item(m.item)
+            res = _grade_source(src, m.name, rubric, Options(full=full, unsafe=unsafe, items=(m.item,)))
+            ir = next((i for i in res.items if i.item_id == m.item), None)
+            if ir is None or not ir.checks:
+                ok, detail = False, f"item {m.item} has no check that runs (full-only checks need --full)"
+            elif ir.status == "passed":
+                ok, detail = False, f"NOT caught: {m.item} passes; add a case that tells it apart"
+            elif m.name not in ir.mistakes:
+                ok, detail = False, f"caught ({ir.points:g}/{item.points:g}) but not named: {ir.message}"
+            else:
+                ok, detail = True, f"caught and named ({ir.points:g}/{item.points:g} points on {m.item})"
+            out.append(Finding(a, f"mutant {m.name}", ok, detail))
+    return out
