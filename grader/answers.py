@@ -92,21 +92,25 @@ def compute_key(rubric: Rubric, ns: dict, *, full: bool = False, items: set[str]
     return key
 
 
-def answer_key(rubric: Rubric, *, full: bool = False) -> dict:
-    """The reference's outcome for every case, cached per rubric version."""
-    return _answer_key_cached(rubric.path, rubric.fingerprint(), full)
+def answer_key(rubric: Rubric, *, full: bool = False, items: list[str] | None = None) -> dict:
+    """The reference's outcome for every case of ``items`` (default all), cached per rubric version and item."""
+    key = {}
+    for item in rubric.items:
+        if item.checks and (items is None or item.id in items):
+            key.update(_item_key_cached(rubric.path, rubric.fingerprint(), item.id, full))
+    return key
 
 
-@lru_cache(maxsize=16)
-def _answer_key_cached(path, fingerprint: str, full: bool) -> dict:
+@lru_cache(maxsize=256)
+def _item_key_cached(path, fingerprint: str, item_id: str, full: bool) -> dict:
     from grader.rubric import load_rubric
 
     rubric = load_rubric(path)
-    stem = cache_dir() / "keys" / f"{rubric.assignment}-{fingerprint}{'-full' if full else ''}"
+    stem = cache_dir() / "keys" / f"{rubric.assignment}-{fingerprint}" / f"{item_id}{'-full' if full else ''}"
     cached = _load_key(stem)
     if cached is not None:
         return cached
-    key = compute_key(rubric, reference_namespace(rubric), full=full)
+    key = compute_key(rubric, reference_namespace(rubric), full=full, items={item_id})
     _save_key(stem, key)
     return key
 
@@ -118,10 +122,14 @@ def _save_key(stem: Path, key: dict):
     for (item, check, i), out in key.items():
         plain = _to_cache(out.value, arrays) if out.error is None else None
         entries.append({"item": item, "check": check, "case": i, "value": plain, "error": out.error})
-    tmp = stem.with_suffix(".tmp.npz")
+    tmp = _p(stem, ".tmp.npz")
     np.savez(tmp, **arrays)
-    os.replace(tmp, stem.with_suffix(".npz"))
-    stem.with_suffix(".json").write_text(json.dumps(entries, allow_nan=True))
+    os.replace(tmp, _p(stem, ".npz"))
+    _p(stem, ".json").write_text(json.dumps(entries, allow_nan=True))
+
+
+def _p(stem: Path, suffix: str) -> Path:
+    return stem.parent / (stem.name + suffix)
 
 
 def _to_cache(value, arrays):
@@ -139,8 +147,8 @@ def _to_cache(value, arrays):
 
 def _load_key(stem: Path):
     try:
-        entries = json.loads(stem.with_suffix(".json").read_text())
-        with np.load(stem.with_suffix(".npz"), allow_pickle=False) as z:
+        entries = json.loads(_p(stem, ".json").read_text())
+        with np.load(_p(stem, ".npz"), allow_pickle=False) as z:
             arrays = {k: z[k] for k in z.files}
     except (OSError, ValueError):
         return None
@@ -216,7 +224,7 @@ def _mutant_key_cached(path, fingerprint, name, full):
 
     rubric = load_rubric(path)
     m = next(x for x in mistakes_of(rubric) if x.name == name)
-    stem = cache_dir() / "keys" / f"{rubric.assignment}-{fingerprint}-mutant-{name}{'-full' if full else ''}"
+    stem = cache_dir() / "keys" / f"{rubric.assignment}-{fingerprint}" / f"mutant-{name}{'-full' if full else ''}"
     cached = _load_key(stem)
     if cached is not None:
         return cached

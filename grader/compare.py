@@ -110,8 +110,13 @@ def _array_close(got, exp, rtol, atol, label) -> Comparison:
     ok &= ~bad_nonfinite
     tol_s = f"rtol={rtol:g}, atol={atol:g}"
     if e.ndim == 0:
-        pm = f" +- {_fmt(float(tol))}" if tol > 0 else ""
-        msg = f"{label} = {_fmt(g.item())}, expected {_fmt(e.item())}{pm}"
+        t = float(tol)
+        dec = max(0, -int(np.floor(np.log10(t))) - 1) if t > 0 else 99
+        if dec <= 6 and np.isfinite(g.item()) and abs(e.item()) < 1e6:
+            msg = f"{label} = {g.item():.{dec}f}, expected {e.item():.{dec}f} +- {t:.1g}"
+        else:
+            pm = f" +- {t:.1g}" if t > 0 else ""
+            msg = f"{label} = {_fmt(g.item())}, expected {_fmt(e.item())}{pm}"
         return Comparison(bool(ok), float(bool(ok)), msg)
     n_bad = int((~ok).sum())
     if n_bad == 0:

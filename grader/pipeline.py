@@ -15,7 +15,7 @@ from pathlib import Path
 from grader import answers
 from grader.extract import Extraction, extract
 from grader.rubric import Rubric, get_rubric
-from grader.sandbox import IsolationUnavailable, Limits, run_job
+from grader.sandbox import Limits, run_job
 from grader.score import CaseData, SubmissionResult, failed_item, manual_item, score_check, score_item
 from grader.submission import Submission, SubmissionError, read_submission
 
@@ -98,12 +98,13 @@ def grade_submission(sub: Submission, rubric: Rubric, opts: Options = Options(),
     data_files = [answers.data_dir() / f for f in rubric.data_files]
     job = run_job(ex.to_plain(), plan.calls, plan.arrays, aliases=rubric.aliases, data_files=data_files,
                   limits=limits, require_isolation=not opts.unsafe, timeouts=plan.timeouts, groups=plan.groups)
-    key = answers.answer_key(rubric, full=opts.full)
+    chosen = list(selected_items(rubric, opts))
+    key = answers.answer_key(rubric, full=opts.full, items=[i.id for i in chosen])
     mistakes = {m.name: m for m in answers.mistakes_of(rubric)} if opts.name_mistakes else {}
     warnings = list(ex.warnings) + [f"{w['label']}: {w['error']}" for w in job.load_warnings]
     results = []
     for item in rubric.items:
-        if item not in list(selected_items(rubric, opts)):
+        if item not in chosen:
             continue
         if item.manual:
             results.append(manual_item(item))
@@ -148,7 +149,4 @@ def grade_file(path: str | Path, assignment: str | Rubric, public_only: bool = F
         return unreadable(path, rubric, str(exc), opts)
     except OSError as exc:
         return unreadable(path, rubric, f"could not be read ({exc.strerror or exc})", opts)
-    try:
-        return grade_submission(sub, rubric, opts)
-    except IsolationUnavailable:
-        raise
+    return grade_submission(sub, rubric, opts)

@@ -25,6 +25,27 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _check_params(kind: str, fn, params: dict, what: str):
+    """Parameters must exist in ``fn``'s signature and have the type of its default."""
+    import inspect
+
+    sig = inspect.signature(fn)
+    allowed = {n: p for n, p in sig.parameters.items()
+               if p.kind == p.KEYWORD_ONLY and n != "label" or (p.kind == p.POSITIONAL_OR_KEYWORD and n != "value")}
+    takes_any = any(p.kind == p.VAR_KEYWORD for p in sig.parameters.values())
+    for name, value in params.items():
+        if name not in allowed:
+            if takes_any:
+                continue
+            raise ValueError(f"{what} {kind!r} has no parameter {name!r} (allowed: {', '.join(sorted(allowed)) or 'none'})")
+        default = allowed[name].default
+        if isinstance(default, bool):
+            if not isinstance(value, bool):
+                raise ValueError(f"[{name}] expected true or false, got {value!r}")
+        elif isinstance(default, (int, float)) and (isinstance(value, bool) or not isinstance(value, (int, float))):
+            raise ValueError(f"[{name}] expected a number, got {value!r}")
+
+
 class Compare(BaseModel):
     """Comparator name plus its parameters (e.g. ``{kind: allclose, rtol: 0, atol: 5e-5}``)."""
 
@@ -39,6 +60,21 @@ class Compare(BaseModel):
         if v not in COMPARATORS:
             raise ValueError(f"unknown comparator {v!r}; choose one of {', '.join(sorted(COMPARATORS))}")
         return v
+
+    @model_validator(mode="after")
+    def _params(self):
+        from grader.compare import COMPARATORS
+        from grader.transforms import PREDICATES
+
+        params = self.params
+        if self.kind == "predicate":
+            name = params.pop("name", None)
+            if name not in PREDICATES:
+                raise ValueError(f"unknown predicate {name!r}; choose one of {', '.join(sorted(PREDICATES))}")
+            _check_params(name, PREDICATES[name], params, "predicate")
+        else:
+            _check_params(self.kind, COMPARATORS[self.kind], params, "comparator")
+        return self
 
     @property
     def params(self) -> dict:
@@ -63,6 +99,13 @@ class Transform(BaseModel):
     @property
     def params(self) -> dict:
         return dict(self.model_extra or {})
+
+    @model_validator(mode="after")
+    def _params(self):
+        from grader.transforms import TRANSFORMS
+
+        _check_params(self.kind, TRANSFORMS[self.kind], self.params, "transform")
+        return self
 
 
 class ValueExpected(_Strict):
@@ -295,9 +338,13 @@ def _explain(path: Path, raw: dict, exc: ValidationError) -> str:
             where = f"item {item_id}, "
             loc = loc[2:]
         field = ".".join(str(p) for p in loc if not (isinstance(p, str) and p.startswith(("function-", "literal", "ValueExpected", "BandExpected")))) or "(top level)"
+        msg = err["msg"].removeprefix("Value error, ")
+        if msg.startswith("[") and "]" in msg:  # a parameter of a comparator/transform
+            sub, msg = msg[1:].split("] ", 1)
+            field = f"{field}.{sub}"
         got = err.get("input")
-        got_s = repr(got)[:60] if not isinstance(got, (dict, list)) else type(got).__name__
-        lines.append(f"{path}, {where}field {field}: {err['msg']} (got {got_s}); fix it and run `dlgrade validate`.")
+        got_s = "" if isinstance(got, (dict, list)) or "got " in msg else f" (got {repr(got)[:60]})"
+        lines.append(f"{path}, {where}field {field}: {msg}{got_s}; fix it and run `dlgrade validate`.")
     return "\n".join(dict.fromkeys(lines))
 
 

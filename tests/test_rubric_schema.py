@@ -1,0 +1,73 @@
+"""Rubrics: the schema catches mistakes and names file, item and field."""
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from grader.rubric import RubricError, load_rubric, rubric_paths
+
+GOOD = {
+    "assignment": "x", "version": 1, "title": "X", "reference": "toyref",
+    "items": [{"id": "B3", "title": "t", "points": 1,
+               "checks": [{"name": "c", "function": "double", "cases": [{"args": [1]}],
+                           "compare": {"kind": "allclose", "rtol": 1e-9}}]}],
+}
+
+
+def _write(tmp_path, data):
+    p = tmp_path / "x.yaml"
+    p.write_text(yaml.safe_dump(data))
+    return p
+
+
+def test_good_rubric_loads(tmp_path):
+    r = load_rubric(_write(tmp_path, GOOD))
+    assert r.item("B3").checks[0].compare.params == {"rtol": 1e-9}
+
+
+@pytest.mark.parametrize("mutate, needle", [
+    (lambda d: d["items"][0]["checks"][0]["compare"].update(rtol="tight"), "item B3, field checks.0.compare.rtol"),
+    (lambda d: d["items"][0]["checks"][0]["compare"].update(kind="close"), "unknown comparator 'close'"),
+    (lambda d: d["items"][0].update(points=-1), "item B3, field points"),
+    (lambda d: d["items"][0].update(visibility="secret"), "item B3, field visibility"),
+    (lambda d: d["items"].append(dict(d["items"][0])), "duplicate item ids: ['B3']"),
+    (lambda d: d["items"][0].update(manual=True), "a manual item has no checks"),
+    (lambda d: d["items"][0]["checks"][0].pop("function"), "case 0 has no steps and the check names no function"),
+    (lambda d: d["items"][0]["checks"][0].update(transform={"kind": "nope"}), "unknown transform 'nope'"),
+    (lambda d: d["items"][0]["checks"][0].update(compare={"kind": "band"}), "needs expected: {band"),
+    (lambda d: d["items"][0].update(typo_field=1), "item B3, field typo_field"),
+], ids=["rtol-string", "comparator", "points", "visibility", "dup", "manual-checks", "no-function",
+        "transform", "band", "extra-field"])
+def test_errors_name_file_item_field(tmp_path, mutate, needle):
+    import copy
+
+    d = copy.deepcopy(GOOD)
+    mutate(d)
+    with pytest.raises(RubricError) as exc:
+        load_rubric(_write(tmp_path, d))
+    msg = str(exc.value)
+    assert needle in msg and str(tmp_path / "x.yaml") in msg and "dlgrade validate" in msg or needle in msg, msg
+
+
+def test_rtol_message_is_exact(tmp_path):
+    import copy
+
+    d = copy.deepcopy(GOOD)
+    d["items"][0]["checks"][0]["compare"]["rtol"] = "tight"
+    with pytest.raises(RubricError) as exc:
+        load_rubric(_write(tmp_path, d))
+    assert "item B3, field checks.0.compare.rtol" in str(exc.value) and "'tight'" in str(exc.value)
+
+
+def test_not_yaml(tmp_path):
+    p = tmp_path / "x.yaml"
+    p.write_text("items: [unclosed")
+    with pytest.raises(RubricError, match="not valid YAML"):
+        load_rubric(p)
+
+
+def test_every_shipped_rubric_loads():
+    paths = rubric_paths()
+    assert paths, "no rubrics shipped"
+    for p in paths:
+        load_rubric(p)
