@@ -177,13 +177,13 @@ def _mutant_def(m, name: str) -> str:
     return ast.unparse(fn)
 
 
-def mutated_source(rubric: Rubric, m) -> str:
+def mutated_source(rubric: Rubric, m, source: str | None = None) -> str:
     """The reference module's source with the replaced function (or method) swapped for the mutant.
 
     The swap happens in place, so the result reads like a student's module with
     one wrong function, and the grader's defs-only extraction sees it as such.
     """
-    ref_src = inspect.getsource(importlib.import_module(rubric.reference))
+    ref_src = source or inspect.getsource(importlib.import_module(rubric.reference))
     lines = ref_src.splitlines(keepends=True)
     tree = ast.parse(ref_src)
     owner, _, attr = m.replaces.rpartition(".")

@@ -70,10 +70,19 @@ def _segments(module_source: str):
                 yield "const", names[0], text
 
 
-def build_notebook(rubric: Rubric) -> nbformat.NotebookNode:
-    """The skeleton notebook for ``rubric`` (not written)."""
-    module = importlib.import_module(rubric.reference)
-    source = inspect.getsource(module)
+def keep_solutions(source: str) -> str:
+    """Drop only the solution markers (a worked notebook, for examples and benchmarks)."""
+    return "\n".join(ln for ln in source.splitlines() if not (BEGIN.match(ln) or END.match(ln))).rstrip() + "\n"
+
+
+def build_notebook(rubric: Rubric, *, source: str | None = None, solutions: bool = False) -> nbformat.NotebookNode:
+    """The skeleton notebook for ``rubric`` (not written).
+
+    ``source`` replaces the reference module's source (e.g. a mutated one) and
+    ``solutions`` keeps the solution code: both only for examples and tests.
+    """
+    source = source or inspect.getsource(importlib.import_module(rubric.reference))
+    strip = keep_solutions if solutions else strip_solutions
     imports, consts, defs = [], [], {}
     for kind, name, text in _segments(source):
         if kind == "import":
@@ -81,7 +90,7 @@ def build_notebook(rubric: Rubric) -> nbformat.NotebookNode:
         elif kind == "const":
             consts.append(text.strip())
         else:
-            defs[name] = strip_solutions(text).strip()
+            defs[name] = strip(text).strip()
     placed: dict[str, str] = {}
     for item in rubric.items:
         for check in item.checks:

@@ -1,0 +1,95 @@
+"""Write the example class of each assignment (``examples/<assignment>/``).
+
+Four students per assignment, all generated from the reference so they stay
+in step with it:
+
+- ``alice`` a worked notebook (the reference solution) with the kind of
+  top-level exploration code real notebooks have (plots, sweeps, training),
+  which the defs-only grader does not run;
+- ``bob`` the same with two known mistakes (mutants of two different items);
+- ``carol`` the unanswered skeleton;
+- ``dave`` a notebook cut off mid-file (not valid JSON).
+
+``python examples/make_examples.py`` rewrites them; ``tests/test_examples.py``
+fails when they are out of date.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from grader import answers, skeleton  # noqa: E402
+from grader.rubric import get_rubric, rubric_paths  # noqa: E402
+
+# top-level code a student leaves in the notebook; never run by defs-only grading
+EXPLORATION = {
+    "signal-propagation": """\
+import matplotlib.pyplot as plt
+sigma_ws = np.linspace(0.5, 4.0, 200)
+qs = [q_star(sw, 0.3) for sw in sigma_ws]
+chis = [chi1(sw, 0.3) for sw in sigma_ws]
+fig, ax = plt.subplots(1, 2, figsize=(8, 3))
+ax[0].plot(sigma_ws, qs); ax[0].set_xlabel("sigma_w"); ax[0].set_ylabel("q*")
+ax[1].plot(sigma_ws, chis); ax[1].axhline(1, color="k")
+rng = np.random.default_rng(0)
+trajectory = correlation_trajectory(rng.normal(size=1000), rng.normal(size=1000), 2.5, 0.3, 1000, 50, rng)
+plt.show()
+""",
+    "backprop": """\
+import scipy.io
+data = scipy.io.loadmat("mnist_sevens_nines.mat")
+rng = np.random.default_rng(0)
+for scale in (0.01, 0.1):
+    weights = init_weights(50, 50, scale, rng)
+    curves = train(data["X_train"], data["y_train"], data["X_test"], data["y_test"], weights,
+                   0.1 / data["X_train"].shape[1], 2000)
+    print(scale, curves["test_acc"][-1])
+""",
+}
+
+
+def _write(nb, path: Path):
+    path.write_text(nbformat.writes(nb) + "\n")
+
+
+def make(assignment: str, out_dir: Path) -> list[Path]:
+    rubric = get_rubric(assignment)
+    out = out_dir / assignment
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    nb = skeleton.build_notebook(rubric, solutions=True)
+    if assignment in EXPLORATION:
+        nb.cells.append(nbformat.v4.new_code_cell(EXPLORATION[assignment], id="exploration"))
+    _write(nb, out / "alice.ipynb")
+    written.append(out / "alice.ipynb")
+    mistakes, seen = [], set()
+    for m in answers.mistakes_of(rubric):
+        if m.item not in seen and not rubric.item(m.item).checks[0].full:
+            mistakes.append(m)
+            seen.add(m.item)
+        if len(mistakes) == 2:
+            break
+    src = None
+    for m in mistakes:
+        src = answers.mutated_source(rubric, m, src)
+    _write(skeleton.build_notebook(rubric, source=src, solutions=True), out / "bob.ipynb")
+    _write(skeleton.build_notebook(rubric), out / "carol.ipynb")
+    text = nbformat.writes(skeleton.build_notebook(rubric, solutions=True))
+    (out / "dave.ipynb").write_text(text[: len(text) // 3])
+    written += [out / "bob.ipynb", out / "carol.ipynb", out / "dave.ipynb"]
+    return written
+
+
+def main():
+    for p in rubric_paths():
+        for w in make(p.stem, ROOT / "examples"):
+            print("wrote", w.relative_to(ROOT))
+
+
+if __name__ == "__main__":
+    main()
