@@ -103,7 +103,7 @@ def answer_key(rubric: Rubric, *, full: bool = False, items: list[str] | None = 
 
 @lru_cache(maxsize=256)
 def _item_key_cached(path, fingerprint: str, item_id: str, full: bool) -> dict:
-    from grader.rubric import load_rubric
+    from grader.rubric import load_rubric_cached as load_rubric
 
     rubric = load_rubric(path)
     stem = cache_dir() / "keys" / f"{rubric.assignment}-{fingerprint}" / f"{item_id}{'-full' if full else ''}"
@@ -220,7 +220,7 @@ def mutant_key(rubric: Rubric, m, *, full: bool = False) -> dict:
 
 @lru_cache(maxsize=512)
 def _mutant_key_cached(path, fingerprint, name, full):
-    from grader.rubric import load_rubric
+    from grader.rubric import load_rubric_cached as load_rubric
 
     rubric = load_rubric(path)
     m = next(x for x in mistakes_of(rubric) if x.name == name)

@@ -18,7 +18,8 @@ import numpy as np
 import yaml
 
 from grader import answers
-from grader.rubric import BandExpected, Rubric, bands_path, load_rubric
+from grader.rubric import BandExpected, Rubric, bands_path
+from grader.rubric import load_rubric_cached as load_rubric
 from grader.score import prepare
 
 QUANTILES = (0.001, 0.999)

@@ -222,7 +222,7 @@ def cmd_validate(args):
             t.add_row(f.assignment, f.what, "[green]ok[/]" if f.ok else "[red]FAIL[/]", f.detail)
         console.print(t)
     bad = [f for f in findings if not f.ok]
-    console.print(f"{len(findings) - len(bad)} of {len(findings)} validations pass")
+    (err if args.json else console).print(f"{len(findings) - len(bad)} of {len(findings)} validations pass")
     return 1 if bad else 0
 
 

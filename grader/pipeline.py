@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader import answers
+from grader import answers, skeleton
 from grader.extract import Extraction, extract
 from grader.rubric import Rubric, get_rubric
 from grader.sandbox import Limits, run_job
@@ -96,12 +96,13 @@ def grade_submission(sub: Submission, rubric: Rubric, opts: Options = Options(),
     limits = Limits(timeout_s=rubric.limits.timeout_s, load_timeout_s=rubric.limits.load_timeout_s,
                     budget_s=rubric.limits.budget_s, memory_mb=rubric.limits.memory_mb)
     data_files = [answers.data_dir() / f for f in rubric.data_files]
-    job = run_job(ex.to_plain(), plan.calls, plan.arrays, aliases=rubric.aliases, data_files=data_files,
+    job = run_job(skeleton.provided_code(rubric) + ex.to_plain(), plan.calls, plan.arrays, aliases=rubric.aliases, data_files=data_files,
                   limits=limits, require_isolation=not opts.unsafe, timeouts=plan.timeouts, groups=plan.groups)
     chosen = list(selected_items(rubric, opts))
     key = answers.answer_key(rubric, full=opts.full, items=[i.id for i in chosen])
     mistakes = {m.name: m for m in answers.mistakes_of(rubric)} if opts.name_mistakes else {}
-    warnings = list(ex.warnings) + [f"{w['label']}: {w['error']}" for w in job.load_warnings]
+    warnings = list(ex.warnings) + [f"{w['label']}: {w['error']}" for w in job.load_warnings
+                                    if w.get("kind") != "provided"]
     results = []
     for item in rubric.items:
         if item not in chosen:

@@ -183,6 +183,8 @@ def score_check(check: Check, cases: list[CaseData], mistakes: dict[str, str]) -
 def _match_mistake(check: Check, cases: list[CaseData], comparisons, mistakes) -> str | None:
     if not mistakes or not any(c.status == "ok" for c in cases):
         return None
+    if check.compare.kind == "band" and check.expected.band is None:
+        return None  # nothing to tell a mutant from a correct answer by
     for name in mistakes:
         outs = [c.mutants.get(name) for c in cases]
         if any(o is None for o in outs):

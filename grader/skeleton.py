@@ -13,6 +13,7 @@ import ast
 import importlib
 import inspect
 import re
+from functools import lru_cache
 from pathlib import Path
 
 import nbformat
@@ -134,6 +135,28 @@ def build_notebook(rubric: Rubric, *, source: str | None = None, solutions: bool
     for i, cell in enumerate(nb.cells):
         cell.id = f"{rubric.assignment[:40]}-{i:03d}"
     return nb
+
+
+def provided_code(rubric: Rubric) -> list[dict]:
+    """What the skeleton gives students (imports, constants, definitions with no solution region).
+
+    The grader runs these *before* a submission's own definitions, so a student
+    who deleted or broke a provided helper cell is graded with the course's copy,
+    while a student's own version of a helper still takes precedence. None of it
+    is secret: it is exactly what the skeleton ships.
+    """
+    return [dict(d) for d in _provided(rubric.reference)]
+
+
+@lru_cache(maxsize=32)
+def _provided(reference: str) -> tuple:
+    out = []
+    for kind, name, text in _segments(inspect.getsource(importlib.import_module(reference))):
+        if kind == "def" and not any(BEGIN.match(ln) for ln in text.splitlines()):
+            out.append({"label": f"provided code ({name})", "source": text, "kind": "provided"})
+        elif kind in ("import", "const"):
+            out.append({"label": "provided code (setup)", "source": text, "kind": "provided"})
+    return tuple(out)
 
 
 def render(rubric: Rubric) -> str:

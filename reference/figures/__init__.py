@@ -1,0 +1,1 @@
+"""Figures of the reference solutions (matplotlib, Agg): arrays in, Figure out."""

@@ -1,0 +1,267 @@
+"""A deep scalar linear chain: error surface, fixed points, gradient flow, depth (B8-B11).
+
+Sheet B, second part. A chain of ``D`` scalar units with ``D-1`` weights maps
+``x`` to ``yhat = w_tot x`` with ``w_tot = w_1 w_2 ... w_{D-1}``. With the
+input-output statistics ``sigma_y = <y^2>``, ``sigma_yx = <y x>`` and
+``sigma_x = <x^2>`` the error ``E = <(y - w_tot x)^2>`` is
+
+    E(w) = sigma_y - 2 sigma_yx w_tot + sigma_x w_tot^2.        (sheet B, eq. E)
+
+Every function takes the three statistics explicitly, in this order, after
+its own arguments.
+
+The sheet's data
+----------------
+The sheet quotes the errors at its fixed points, 0.5 at the global minima and
+4.5 at the saddle (the origin), without repeating the statistics there. From
+the closed forms ``E_min = sigma_y - sigma_yx^2 / sigma_x`` and
+``E_saddle = sigma_y``: ``sigma_y = 4.5`` and ``sigma_yx^2 / sigma_x = 4``;
+with a unit input variance ``sigma_x = 1`` this gives ``sigma_yx = 2``, so the
+minima are the hyperbola ``w_1 w_2 = 2`` for ``D = 3``. These are
+``SIGMA_Y``, ``SIGMA_YX``, ``SIGMA_X`` below. (Any ``(sigma_yx, sigma_x)``
+with ``sigma_yx^2 / sigma_x = 4`` gives the same two errors; only the unit
+input variance picks this one.)
+
+Part f's starting points: ``(2, -2)`` lies on ``w_1 = -w_2``, a line the flow
+never leaves, and runs into the saddle at the origin. The two other starting
+points in ``EULER_STARTS`` are ours (the sheet's are not recorded in the
+catalogue): one that ends on the positive branch of the hyperbola, one on
+the negative branch.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+SIGMA_Y = 4.5
+SIGMA_YX = 2.0
+SIGMA_X = 1.0
+EULER_STARTS = ((2.0, -2.0), (0.5, 1.0), (-1.5, 0.5))
+BALANCED_W0S = (0.5, 1.0, 1.1)
+BALANCED_DEPTHS = tuple(range(2, 21))
+
+
+def _prod_except(w):
+    """``prod_{j != i} w_j`` for every i, without dividing (safe at zeros)."""
+    w = np.asarray(w, dtype=np.float64)
+    before = np.concatenate(([1.0], np.cumprod(w[:-1])))
+    after = np.concatenate((np.cumprod(w[::-1][:-1])[::-1], [1.0]))
+    return before * after
+
+
+def chain_error(w, sigma_y, sigma_yx, sigma_x):
+    """Error of the chain, ``E = sigma_y - 2 sigma_yx w_tot + sigma_x w_tot^2`` (sheet B, part a).
+
+    Parameters
+    ----------
+    w : ndarray, shape (D-1,)
+        The weights ``w_1 ... w_{D-1}``.
+    sigma_y, sigma_yx, sigma_x : float
+        ``<y^2>``, ``<y x>``, ``<x^2>``.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> chain_error(np.array([1.0, 2.0]), 4.5, 2.0, 1.0)
+    0.5
+    """
+    ### BEGIN SOLUTION
+    w_tot = float(np.prod(w))
+    return float(sigma_y - 2.0 * sigma_yx * w_tot + sigma_x * w_tot**2)  # sheet B, eq. E
+    ### END SOLUTION
+
+
+def chain_gradient(w, sigma_y, sigma_yx, sigma_x):
+    """Gradient ``dE/dw_i = 2 (sigma_x w_tot - sigma_yx) prod_{j != i} w_j`` (sheet B, part b).
+
+    Parameters
+    ----------
+    w : ndarray, shape (D-1,)
+    sigma_y, sigma_yx, sigma_x : float
+
+    Returns
+    -------
+    ndarray, shape (D-1,)
+
+    Examples
+    --------
+    >>> chain_gradient(np.array([2.0, -2.0]), 4.5, 2.0, 1.0)
+    array([ 24., -24.])
+    """
+    ### BEGIN SOLUTION
+    w = np.asarray(w, dtype=np.float64)
+    w_tot = np.prod(w)
+    return 2.0 * (sigma_x * w_tot - sigma_yx) * _prod_except(w)
+    ### END SOLUTION
+
+
+def chain_fixed_point_errors(sigma_y, sigma_yx, sigma_x):
+    """Error at the global minima and at the saddle of the chain (sheet B, part d).
+
+    Parameters
+    ----------
+    sigma_y, sigma_yx, sigma_x : float
+
+    Returns
+    -------
+    dict
+        ``minimum``: ``sigma_y - sigma_yx^2 / sigma_x`` (any ``w`` with
+        ``w_tot = sigma_yx / sigma_x``); ``saddle``: ``sigma_y`` (``w_tot = 0``,
+        e.g. the origin, a fixed point whenever ``D - 1 >= 2``).
+
+    Examples
+    --------
+    >>> chain_fixed_point_errors(4.5, 2.0, 1.0)
+    {'minimum': 0.5, 'saddle': 4.5}
+    """
+    ### BEGIN SOLUTION
+    return {"minimum": float(sigma_y - sigma_yx**2 / sigma_x), "saddle": float(sigma_y)}
+    ### END SOLUTION
+
+
+def is_fixed_point(w, sigma_y, sigma_yx, sigma_x, tol=1e-8):
+    """Whether ``w`` is a fixed point of gradient descent: ``||dE/dw|| < tol`` (sheet B, part d).
+
+    Parameters
+    ----------
+    w : ndarray, shape (D-1,)
+    sigma_y, sigma_yx, sigma_x : float
+    tol : float, default 1e-8
+        Bound on the Euclidean norm of the gradient.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> is_fixed_point(np.array([1.0, 2.0]), 4.5, 2.0, 1.0), is_fixed_point(np.array([1.0, 1.0]), 4.5, 2.0, 1.0)
+    (True, False)
+    """
+    ### BEGIN SOLUTION
+    return bool(np.linalg.norm(chain_gradient(w, sigma_y, sigma_yx, sigma_x)) < tol)
+    ### END SOLUTION
+
+
+def euler_trajectory(w0, sigma_y, sigma_yx, sigma_x, tau=1.0, dt=0.01, n_steps=1000):
+    """Forward-Euler gradient flow ``tau dw/dt = -dE/dw`` (sheet B, part f).
+
+    Parameters
+    ----------
+    w0 : ndarray, shape (D-1,)
+        Initial weights.
+    sigma_y, sigma_yx, sigma_x : float
+    tau : float, default 1
+        Time constant.
+    dt : float, default 0.01
+        Euler step.
+    n_steps : int, default 1000
+
+    Returns
+    -------
+    ndarray, shape (n_steps + 1, D-1)
+        Row ``k`` holds the weights after ``k`` steps (row 0 is ``w0``). Every
+        step updates all weights at once from the old values:
+        ``w <- w - (dt / tau) dE/dw(w)``.
+
+    Examples
+    --------
+    >>> euler_trajectory(np.array([2.0, -2.0]), 4.5, 2.0, 1.0, n_steps=1)
+    array([[ 2.  , -2.  ],
+           [ 1.76, -1.76]])
+    """
+    ### BEGIN SOLUTION
+    traj = np.empty((n_steps + 1, np.size(w0)))
+    traj[0] = w0
+    for k in range(n_steps):
+        traj[k + 1] = traj[k] - (dt / tau) * chain_gradient(traj[k], sigma_y, sigma_yx, sigma_x)
+    return traj
+    ### END SOLUTION
+
+
+def balanced_error(w, D, sigma_y, sigma_yx, sigma_x):
+    """Error with all ``D-1`` weights equal to ``w``: ``E = sigma_y - 2 sigma_yx w^(D-1) + sigma_x w^(2(D-1))`` (sheet B, part g).
+
+    Parameters
+    ----------
+    w : float or ndarray
+        Common value of the weights (broadcasts).
+    D : int
+        Number of units in the chain (``D-1`` weights), ``D >= 2``.
+    sigma_y, sigma_yx, sigma_x : float
+
+    Returns
+    -------
+    float or ndarray, shaped like ``w``
+
+    Examples
+    --------
+    >>> balanced_error(1.0, 3, 4.5, 2.0, 1.0)
+    1.5
+    """
+    ### BEGIN SOLUTION
+    w_tot = np.power(w, D - 1)
+    E = sigma_y - 2.0 * sigma_yx * w_tot + sigma_x * w_tot**2
+    return float(E) if np.ndim(E) == 0 else E
+    ### END SOLUTION
+
+
+def balanced_gradient(w, D, sigma_y, sigma_yx, sigma_x):
+    """Per-weight gradient in the balanced regime, ``dE/dw_i`` at ``w_1 = ... = w_{D-1} = w`` (sheet B, part g).
+
+    Parameters
+    ----------
+    w : float or ndarray
+        Common value of the weights (broadcasts).
+    D : int
+        Number of units (``D-1`` weights).
+    sigma_y, sigma_yx, sigma_x : float
+
+    Returns
+    -------
+    float or ndarray
+        ``2 (sigma_x w^(D-1) - sigma_yx) w^(D-2)``: the gradient that drives
+        each single weight. It is ``1/(D-1)`` of ``d/dw`` of
+        :func:`balanced_error` (the derivative with respect to the shared
+        value moves all ``D-1`` weights at once).
+
+    Examples
+    --------
+    >>> balanced_gradient(0.5, 3, 4.5, 2.0, 1.0)
+    -1.75
+    """
+    ### BEGIN SOLUTION
+    g = 2.0 * (sigma_x * np.power(w, D - 1) - sigma_yx) * np.power(w, D - 2)
+    return float(g) if np.ndim(g) == 0 else g
+    ### END SOLUTION
+
+
+def initial_gradients(w0s, depths, sigma_y, sigma_yx, sigma_x):
+    """Per-weight gradient at balanced starts, for each start and depth (sheet B, part g).
+
+    Parameters
+    ----------
+    w0s : sequence of float
+        Balanced initial values (the sheet: 0.5, 1, 1.1).
+    depths : sequence of int
+        Chain sizes ``D`` (the sheet: 2..20).
+    sigma_y, sigma_yx, sigma_x : float
+
+    Returns
+    -------
+    ndarray, shape (len(w0s), len(depths))
+        Entry ``[i, j]`` is ``balanced_gradient(w0s[i], depths[j], ...)``
+        (signed; plot its magnitude on a log scale).
+
+    Examples
+    --------
+    >>> initial_gradients([1.0], [2, 5], 4.5, 2.0, 1.0)
+    array([[-2., -2.]])
+    """
+    ### BEGIN SOLUTION
+    w = np.asarray(w0s, dtype=np.float64)[:, None]
+    D = np.asarray(depths)[None, :]
+    return 2.0 * (sigma_x * w ** (D - 1) - sigma_yx) * w ** (D - 2)
+    ### END SOLUTION
