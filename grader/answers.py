@@ -14,6 +14,7 @@ import importlib
 import inspect
 import json
 import os
+import re
 import textwrap
 import types
 from dataclasses import dataclass
@@ -42,7 +43,30 @@ class Outcome:
 
 
 def reference_namespace(rubric: Rubric) -> dict:
-    return vars(importlib.import_module(rubric.reference))
+    """The reference module's globals (several modules: merged in order)."""
+    mods = rubric.reference_modules
+    if len(mods) == 1:
+        return vars(importlib.import_module(mods[0]))
+    ns: dict = {}
+    for m in mods:
+        ns.update(vars(importlib.import_module(m)))
+    return ns
+
+
+def reference_source(rubric: Rubric) -> str:
+    """The reference's source as one module (several modules concatenated in order)."""
+    return _reference_source(tuple(rubric.reference_modules))
+
+
+@lru_cache(maxsize=32)
+def _reference_source(modules: tuple[str, ...]) -> str:
+    sources = [inspect.getsource(importlib.import_module(m)) for m in modules]
+    if len(sources) == 1:
+        return sources[0]
+    future = "from __future__ import annotations\n"
+    body = [re.sub(r"^from __future__ import [^\n]*\n", "", src, flags=re.M) for src in sources]
+    head = future if any(future in src for src in sources) else ""
+    return head + "\n\n".join(f"# ---- {m}\n{b}" for m, b in zip(modules, body))
 
 
 def case_inputs(check: Check, case_index: int, ns: dict, seed_offset: int = 0):
@@ -161,11 +185,9 @@ def _load_key(stem: Path):
 
 
 def mistakes_of(rubric: Rubric) -> list:
-    if not rubric.mistakes:
-        return []
     from reference.mistakes import mistakes_in
 
-    return mistakes_in(importlib.import_module(rubric.mistakes))
+    return [m for mod in rubric.mistakes_modules for m in mistakes_in(importlib.import_module(mod))]
 
 
 def _mutant_def(m, name: str) -> str:
@@ -183,7 +205,7 @@ def mutated_source(rubric: Rubric, m, source: str | None = None) -> str:
     The swap happens in place, so the result reads like a student's module with
     one wrong function, and the grader's defs-only extraction sees it as such.
     """
-    ref_src = source or inspect.getsource(importlib.import_module(rubric.reference))
+    ref_src = source or reference_source(rubric)
     lines = ref_src.splitlines(keepends=True)
     tree = ast.parse(ref_src)
     owner, _, attr = m.replaces.rpartition(".")
@@ -191,11 +213,11 @@ def mutated_source(rubric: Rubric, m, source: str | None = None) -> str:
     if owner:
         cls = next((n for n in body if isinstance(n, ast.ClassDef) and n.name == owner), None)
         if cls is None:
-            raise ValueError(f"mistake {m.name}: no class {owner!r} in {rubric.reference}")
+            raise ValueError(f"mistake {m.name}: no class {owner!r} in {rubric.reference_modules}")
         body = cls.body
     node = next((n for n in body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == attr), None)
     if node is None:
-        raise ValueError(f"mistake {m.name}: {m.replaces!r} not found in {rubric.reference}")
+        raise ValueError(f"mistake {m.name}: {m.replaces!r} not found in {rubric.reference_modules}")
     start = (node.decorator_list[0].lineno if node.decorator_list else node.lineno) - 1
     end = node.end_lineno
     while end < len(lines) and lines[end].strip().startswith("### END SOLUTION"):
@@ -228,7 +250,7 @@ def _mutant_key_cached(path, fingerprint, name, full):
     cached = _load_key(stem)
     if cached is not None:
         return cached
-    ns = _mutant_ns(rubric.reference, m.name, mutated_source(rubric, m))
+    ns = _mutant_ns(rubric.reference_modules[0], m.name, mutated_source(rubric, m))
     key = compute_key(rubric, ns, full=full, items={m.item})
     _save_key(stem, key)
     return key

@@ -13,7 +13,7 @@ from rich.table import Table
 
 from grader.rubric import RubricError, get_rubric, load_rubric, rubric_paths
 
-console = Console(highlight=False)
+console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
 err = Console(stderr=True, highlight=False)
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -179,26 +179,45 @@ def cmd_grade(args):
             for r in results:
                 f.write(json.dumps(r.to_dict(), default=str) + "\n")
     summary_table(results, rubric)
+    if args.report:
+        from grader.report import write_reports
+
+        console.print(f"report: {write_reports(results, rubric, args.report)}")
     console.print(f"{len(results)} submissions in {time.perf_counter() - t0:.1f} s -> {args.out}")
     return 0
 
 
+def cmd_report(args):
+    from grader.report import write_reports
+    from grader.score import SubmissionResult
+
+    results = [SubmissionResult.from_dict(json.loads(line)) for line in open(args.results) if line.strip()]
+    if not results:
+        err.print(f"dlgrade: no results in {args.results}")
+        return 2
+    index = write_reports(results, get_rubric(results[0].assignment), args.out)
+    console.print(f"wrote {index}")
+    return 0
+
+
 def summary_table(results, rubric):
-    t = Table(title=f"{rubric.assignment}: {len(results)} submissions")
-    t.add_column("student")
-    t.add_column("score", justify="right")
-    for it in rubric.items:
-        t.add_column(it.id, justify="right")
-    t.add_column("note", overflow="fold")
+    """One row per student: automatic score, points per automatic item, a short note."""
+    auto = [it for it in rubric.items if not it.manual]
+    n_manual = len(rubric.items) - len(auto)
+    t = Table(title=f"{rubric.assignment}: {len(results)} submissions"
+                    + (f" ({n_manual} manual items left for TAs)" if n_manual else ""))
+    t.add_column("student", no_wrap=True)
+    t.add_column("score", justify="right", no_wrap=True)
+    for it in auto:
+        t.add_column(it.id, justify="right", no_wrap=True)
+    t.add_column("note", no_wrap=True, overflow="ellipsis", max_width=40)
     for r in results:
         pts = {i.item_id: i for i in r.items}
-        cells = []
-        for it in rubric.items:
-            i = pts.get(it.id)
-            cells.append("" if i is None else ("TA" if i.status == "manual" else
-                                               f"[{_status_style(i.status)}]{i.points:g}[/]"))
-        note = r.error or "; ".join(f"{i.item_id}: {m}" for i in r.items for m in i.mistakes)[:120]
-        t.add_row(r.student, f"{r.score:g}/{r.max_score:g}", *cells, note)
+        cells = ["" if pts.get(it.id) is None else f"[{_status_style(pts[it.id].status)}]{pts[it.id].points:.3g}[/]"
+                 for it in auto]
+        mistakes = dict.fromkeys(f"{i.item_id}: {m}" for i in r.items for m in i.mistakes)
+        note = (r.error or "; ".join(mistakes)).split("\n")[0]
+        t.add_row(r.student, f"{r.score:.3g}/{r.max_score:g}", *cells, note)
     console.print(t)
 
 
@@ -271,7 +290,10 @@ def cmd_demo(args):
         with open(out / f"{d.name}.jsonl", "w") as f:
             for r in results:
                 f.write(json.dumps(r.to_dict(), default=str) + "\n")
-    console.print(f"results in {out}/ (CSV and JSON lines per assignment)")
+        from grader.report import write_reports
+
+        write_reports(results, rubric, out / d.name)
+    console.print(f"results in {out}/: CSV, JSON lines and HTML feedback ({out}/<assignment>/index.html)")
     return 0
 
 
@@ -296,10 +318,16 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("-a", "--assignment", required=True)
     s.add_argument("--out", default="results.csv")
     s.add_argument("--json", help="also write full results as JSON lines to this file")
+    s.add_argument("--report", metavar="DIR", help="also write HTML feedback (one page per student + overview)")
     s.add_argument("--full", action="store_true", help="also run the long (full) checks")
     s.add_argument("--item", action="append", help="only this item (repeatable)")
     s.add_argument("--unsafe", action="store_true", help="grade even without sandbox isolation")
     s.set_defaults(fn=cmd_grade)
+
+    s = sub.add_parser("report", help="HTML feedback from saved results (grade --json)")
+    s.add_argument("results", help="JSON lines written by `dlgrade grade --json`")
+    s.add_argument("--out", default="report")
+    s.set_defaults(fn=cmd_report)
 
     s = sub.add_parser("validate", help="reference 100%%, skeleton 0, every mutant caught and named")
     s.add_argument("-a", "--assignment")

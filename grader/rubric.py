@@ -245,8 +245,9 @@ class Rubric(_Strict):
     assignment: str
     version: int = Field(ge=1)
     title: str
-    reference: str
-    mistakes: str | None = None
+    reference: str | list[str]
+    """Module(s) of the reference solution, in notebook order (names must not overlap)."""
+    mistakes: str | list[str] | None = None
     aliases: dict[str, list[str]] = {}
     data_files: list[str] = []
     limits: Limits = Limits()
@@ -262,6 +263,16 @@ class Rubric(_Strict):
         if dup:
             raise ValueError(f"duplicate item ids: {sorted(dup)}")
         return self
+
+    @property
+    def reference_modules(self) -> list[str]:
+        return [self.reference] if isinstance(self.reference, str) else list(self.reference)
+
+    @property
+    def mistakes_modules(self) -> list[str]:
+        if not self.mistakes:
+            return []
+        return [self.mistakes] if isinstance(self.mistakes, str) else list(self.mistakes)
 
     def item(self, item_id: str) -> Item:
         for it in self.items:
@@ -284,7 +295,7 @@ class Rubric(_Strict):
         h = hashlib.sha256(self.path.read_bytes() if self.path else self.model_dump_json().encode())
         if self.path and bands_path(self.path).exists():
             h.update(bands_path(self.path).read_bytes())
-        for mod in filter(None, [self.reference, self.mistakes]):
+        for mod in self.reference_modules + self.mistakes_modules:
             h.update(inspect.getsource(importlib.import_module(mod)).encode())
         from grader import sandbox
 

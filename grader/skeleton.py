@@ -10,14 +10,13 @@ deterministic (fixed cell ids), so CI can compare it with the committed file.
 from __future__ import annotations
 
 import ast
-import importlib
-import inspect
 import re
 from functools import lru_cache
 from pathlib import Path
 
 import nbformat
 
+from grader.answers import reference_source
 from grader.rubric import Rubric
 
 SKELETON_DIR = Path(__file__).resolve().parent.parent / "skeletons"
@@ -42,8 +41,8 @@ def strip_solutions(source: str) -> str:
     return "\n".join(out).rstrip() + "\n"
 
 
-def _segments(module_source: str):
-    """Top-level (kind, name, source) of the reference module, in order."""
+def _segments(module_source: str, private: bool = False):
+    """Top-level (kind, name, source) of the reference module, in order (``_private`` ones if asked)."""
     tree = ast.parse(module_source)
     lines = module_source.splitlines(keepends=True)
     for node in tree.body:
@@ -62,12 +61,12 @@ def _segments(module_source: str):
                 continue
             yield "import", None, text
         elif isinstance(node, (ast.FunctionDef, ast.ClassDef)):
-            if not node.name.startswith("_"):
+            if private or not node.name.startswith("_"):
                 yield "def", node.name, text
         elif isinstance(node, (ast.Assign, ast.AnnAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             names = [t.id for t in targets if isinstance(t, ast.Name)]
-            if names and not any(n.startswith("_") for n in names) and names != ["__all__"]:
+            if names and (private or not any(n.startswith("_") for n in names)) and names != ["__all__"]:
                 yield "const", names[0], text
 
 
@@ -82,10 +81,10 @@ def build_notebook(rubric: Rubric, *, source: str | None = None, solutions: bool
     ``source`` replaces the reference module's source (e.g. a mutated one) and
     ``solutions`` keeps the solution code: both only for examples and tests.
     """
-    source = source or inspect.getsource(importlib.import_module(rubric.reference))
+    source = source or reference_source(rubric)
     strip = keep_solutions if solutions else strip_solutions
     imports, consts, defs = [], [], {}
-    for kind, name, text in _segments(source):
+    for kind, name, text in _segments(source, private=solutions):
         if kind == "import":
             imports.append(text.strip())
         elif kind == "const":
@@ -145,13 +144,13 @@ def provided_code(rubric: Rubric) -> list[dict]:
     while a student's own version of a helper still takes precedence. None of it
     is secret: it is exactly what the skeleton ships.
     """
-    return [dict(d) for d in _provided(rubric.reference)]
+    return [dict(d) for d in _provided(reference_source(rubric))]
 
 
 @lru_cache(maxsize=32)
-def _provided(reference: str) -> tuple:
+def _provided(source: str) -> tuple:
     out = []
-    for kind, name, text in _segments(inspect.getsource(importlib.import_module(reference))):
+    for kind, name, text in _segments(source):
         if kind == "def" and not any(BEGIN.match(ln) for ln in text.splitlines()):
             out.append({"label": f"provided code ({name})", "source": text, "kind": "provided"})
         elif kind in ("import", "const"):

@@ -41,6 +41,8 @@ class Submission:
     sha256: str
     answers: dict[str, str] = field(default_factory=dict)
     """Manual items' answer cells, by item id."""
+    images: tuple[tuple[int, str], ...] = ()
+    """(cell index, base64 PNG) of the figures saved in the notebook's outputs (for the report)."""
 
     def code_cells(self) -> list[Cell]:
         return [c for c in self.cells if c.kind == "code"]
@@ -102,7 +104,22 @@ def read_submission(path: str | Path) -> Submission:
         cells.append(Cell(i, kind, src, item))
         if item:
             answers[item] = (answers.get(item, "") + "\n\n" + src).strip()
-    return Submission(path, sid, "notebook", tuple(cells), digest, answers)
+    return Submission(path, sid, "notebook", tuple(cells), digest, answers, _images(nb))
+
+
+def _images(nb, limit: int = 12, max_chars: int = 2_000_000) -> tuple[tuple[int, str], ...]:
+    """PNG figures the student saved in the notebook's outputs (never re-executed)."""
+    out = []
+    for i, c in enumerate(nb.cells):
+        for o in c.get("outputs", []) if c.get("cell_type") == "code" else []:
+            png = (o.get("data") or {}).get("image/png") if isinstance(o, dict) else None
+            if isinstance(png, list):
+                png = "".join(png)
+            if isinstance(png, str) and len(png) < max_chars:
+                out.append((i, png.replace("\n", "")))
+            if len(out) >= limit:
+                return tuple(out)
+    return tuple(out)
 
 
 def _read_notebook(text: str, name: str):

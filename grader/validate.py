@@ -6,8 +6,6 @@ comparison), exactly as a student's would.
 """
 from __future__ import annotations
 
-import importlib
-import inspect
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,7 +54,7 @@ def validate(rubric: Rubric, *, full: bool = False, unsafe: bool = False, mutant
     opts = Options(full=full, unsafe=unsafe)
     # 3. reference scores full marks
     say("reference")
-    ref_src = inspect.getsource(importlib.import_module(rubric.reference))
+    ref_src = answers.reference_source(rubric)
     res = _grade_source(ref_src, "reference", rubric, opts)
     bad = [f"{i.item_id}: {i.message}" for i in res.items if i.status not in ("passed", "manual")]
     out.append(Finding(a, "reference scores 100%", not bad,
