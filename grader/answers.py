@@ -73,7 +73,13 @@ def case_inputs(check: Check, case_index: int, ns: dict, seed_offset: int = 0):
     """The case's steps with data materialised and arrays moved out: (steps, arrays)."""
     case = check.normalised_cases()[case_index]
     arrays: dict[str, np.ndarray] = {}
-    steps = encode_inputs(materialise(case["steps"], ns, seed_offset), arrays)
+    try:
+        steps = encode_inputs(materialise(case["steps"], ns, seed_offset), arrays)
+    except (LookupError, ValueError, TypeError) as exc:
+        from grader.rubric import RubricError
+
+        raise RubricError(f"check {check.name!r}, case {case_index}: the inputs cannot be made: {exc}; "
+                          "fix the rubric and run `dlgrade validate`") from None
     return {"steps": steps, "returns": case["returns"]}, arrays
 
 

@@ -67,6 +67,8 @@ def materialise(value, reference_ns: dict, seed_offset: int = 0):
         if key == "random":
             return _random(value["random"], seed_offset)
         if key == "ref":
+            if value["ref"] not in reference_ns:
+                raise LookupError(f"{{ref: {value['ref']}}} is not defined in the reference module(s)")
             obj = reference_ns[value["ref"]]
             if "args" in value or "kwargs" in value or callable(obj):
                 args = materialise(value.get("args", []), reference_ns, seed_offset)
