@@ -18,7 +18,7 @@ import numpy as np
 import yaml
 
 from grader import answers
-from grader.rubric import BandExpected, Rubric, bands_path
+from grader.rubric import BandExpected, Rubric, bands_path, check_signature, raw_check
 from grader.rubric import load_rubric_cached as load_rubric
 from grader.score import prepare
 
@@ -74,7 +74,8 @@ def calibrate(rubric: Rubric, *, seeds: int | None = None, margin: float = 0.25,
             if not good:
                 raise RuntimeError(f"{item.id}/{check.name}: every calibration run failed")
             entry = band_from(good, margin)
-            entry.update({"seeds": n, "failures": n - len(good), "margin": margin, "quantiles": list(QUANTILES),
+            entry.update({"check_hash": check_signature(raw_check(rubric.path, item.id, check.name)),
+                          "seeds": n, "failures": n - len(good), "margin": margin, "quantiles": list(QUANTILES),
                           "date": _dt.date.today().isoformat(),
                           "how": check.expected.how or "reference over shifted seeds"})
             existing.setdefault(item.id, {})[check.name] = entry

@@ -54,14 +54,14 @@ def print_result(res, *, show_checks: bool = False):
     table.add_column("status")
     table.add_column("feedback", overflow="fold")
     for it in res.items:
-        pts = f"-/{it.max_points:g}" if it.status == "manual" else f"{it.points:g}/{it.max_points:g}"
+        pts = f"-/{it.max_points:g}" if it.status == "manual" else f"{it.points:.3g}/{it.max_points:g}"
         table.add_row(it.item_id, pts, f"[{_status_style(it.status)}]{it.status}[/]", it.message)
         if show_checks and len(it.checks) > 1:
             for c in it.checks:
                 table.add_row("", "", "  ok" if c.passed else "  fail", f"  {c.name}: {c.message}")
     console.print(table)
     manual = res.manual_items
-    console.print(f"[bold]score {res.score:g} / {res.max_score:g}[/] automatic"
+    console.print(f"[bold]score {res.score:.3g} / {res.max_score:g}[/] automatic"
                   + (f", plus {sum(i.max_points for i in manual):g} points marked by a TA" if manual else "")
                   + f"  ({res.seconds:.1f} s; isolation: {', '.join(res.layers) or 'none'})")
     for w in res.warnings[:20]:
@@ -101,6 +101,10 @@ def cmd_check(args):
     from grader.pipeline import Options, grade_file
 
     path = Path(args.notebook)
+    if args.bundle:
+        from grader.release import main as bundle_main
+
+        return bundle_main([str(path), "--bundle", args.bundle] + (["--json"] if args.json else []))
     assignment = args.assignment or _guess_assignment(path)
     opts = Options(public_only=not args.all_items, unsafe=True)
     res = grade_file(path, assignment, opts=opts)
@@ -259,6 +263,14 @@ def cmd_calibrate(args):
     return 0
 
 
+def cmd_release(args):
+    from grader.release import build
+
+    out = build(get_rubric(args.assignment), args.out)
+    console.print(f"wrote {out}/: give it to students; they run `python check.py NOTEBOOK` in it")
+    return 0
+
+
 def cmd_skeleton(args):
     from grader import skeleton
 
@@ -310,6 +322,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("notebook")
     s.add_argument("-a", "--assignment")
     s.add_argument("--all-items", action="store_true", help="hidden items too (TAs)")
+    s.add_argument("--bundle", metavar="DIR", help="check with a release bundle (no reference needed)")
     s.add_argument("--json", action="store_true")
     s.set_defaults(fn=cmd_check)
 
@@ -343,6 +356,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--item", action="append")
     s.add_argument("--quick", action="store_true", help="skip checks marked full")
     s.set_defaults(fn=cmd_calibrate)
+
+    s = sub.add_parser("release", help="student bundle: skeleton + frozen public checks, no reference code")
+    s.add_argument("assignment")
+    s.add_argument("--out", required=True)
+    s.set_defaults(fn=cmd_release)
 
     s = sub.add_parser("skeleton", help="(re)generate skeleton notebooks from the reference")
     s.add_argument("assignment", nargs="?")

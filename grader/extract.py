@@ -24,6 +24,11 @@ SAFE_CALLS = {
     "torch.tensor", "torch.eye", "torch.zeros", "torch.ones", "torch.device", "torch.float32", "torch.float64",
     "float", "int", "complex", "bool", "str", "tuple", "list", "dict", "set", "frozenset", "range", "len",
     "abs", "min", "max", "round", "sum", "math.sqrt", "math.exp", "math.log", "math.pi", "np.pi",
+    # quadrature nodes and weights, often computed once at top level
+    "hermegauss", "hermgauss", "np.polynomial.hermite_e.hermegauss", "np.polynomial.hermite.hermgauss",
+    "numpy.polynomial.hermite_e.hermegauss", "numpy.polynomial.hermite.hermgauss", "roots_hermite",
+    "roots_hermitenorm", "scipy.special.roots_hermite", "scipy.special.roots_hermitenorm",
+    "special.roots_hermite", "special.roots_hermitenorm", "np.polynomial.legendre.leggauss", "leggauss",
 }
 # cell magics whose body is Python (kept without the magic line)
 PYTHON_CELL_MAGICS = {"capture", "time", "timeit", "prun", "debug"}

@@ -16,7 +16,7 @@ from grader import answers, skeleton
 from grader.extract import Extraction, extract
 from grader.rubric import Rubric, get_rubric
 from grader.sandbox import Limits, run_job
-from grader.score import CaseData, SubmissionResult, failed_item, manual_item, score_check, score_item
+from grader.score import SubmissionResult, failed_item, score_items
 from grader.submission import Submission, SubmissionError, read_submission
 
 
@@ -103,28 +103,13 @@ def grade_submission(sub: Submission, rubric: Rubric, opts: Options = Options(),
     mistakes = {m.name: m for m in answers.mistakes_of(rubric)} if opts.name_mistakes else {}
     warnings = list(ex.warnings) + [f"{w['label']}: {w['error']}" for w in job.load_warnings
                                     if w.get("kind") != "provided"]
-    results = []
-    for item in rubric.items:
-        if item not in chosen:
-            continue
-        if item.manual:
-            results.append(manual_item(item))
-            continue
-        item_mistakes = {n: m for n, m in mistakes.items() if m.item == item.id}
-        mkeys = {n: answers.mutant_key(rubric, m, full=opts.full) for n, m in item_mistakes.items()}
-        checks = []
-        for check in item.checks:
-            if check.full and not opts.full:
-                continue
-            cases = []
-            for i in range(len(check.cases)):
-                k = (item.id, check.name, i)
-                out = job.outcomes[plan.index[k]]
-                ref = key[k]
-                cases.append(CaseData(out.status, out.value, out.error, out.seconds, ref.value, ref.error,
-                                      {n: mk[k] for n, mk in mkeys.items() if k in mk}))
-            checks.append(score_check(check, cases, {n: m.feedback for n, m in item_mistakes.items()}))
-        results.append(score_item(item, checks))
+    mutant_keys = {n: answers.mutant_key(rubric, m, full=opts.full) for n, m in mistakes.items()
+                   if any(m.item == i.id for i in chosen)}
+    feedback: dict[str, dict[str, str]] = {}
+    for n, m in mistakes.items():
+        feedback.setdefault(m.item, {})[n] = m.feedback
+    results = score_items(chosen, full=opts.full, outcomes=job.outcomes, index=plan.index, key=key,
+                          mutant_keys=mutant_keys, feedback=feedback)
     return SubmissionResult(sub.student, str(sub.path), rubric.assignment, rubric.version, rubric.fingerprint(),
                             sub.sha256, tuple(results), tuple(warnings), None, job.layers,
                             round(time.perf_counter() - t0, 3), job.stdout_tail[-1000:])

@@ -124,6 +124,10 @@ class BandExpected(_Strict):
     quantiles: list[float] | None = None
     summary: dict[str, float] | None = None
     failures: int | None = None
+    check_hash: str | None = None
+    """Hash of the check's calls and transform at calibration time (see :func:`check_signature`)."""
+    stale: bool = False
+    """The check changed since it was calibrated: its band is not used."""
 
     @field_validator("band")
     @classmethod
@@ -346,7 +350,30 @@ def _merge_bands(raw: dict, path: Path):
             got = (bands.get(item.get("id")) or {}).get(check.get("name")) if isinstance(check, dict) else None
             exp = check.get("expected") if isinstance(check, dict) else None
             if got and isinstance(exp, dict) and "band" in exp:
-                check["expected"] = {**exp, **got}
+                if got.get("check_hash") != check_signature(check):
+                    check["expected"] = {**exp, "band": None, "stale": True}
+                else:  # the rubric's own description of the band wins over the stored one
+                    check["expected"] = {**got, **{k: v for k, v in exp.items() if k in ("how",) and v}}
+
+
+def check_signature(raw_check: dict) -> str:
+    """What a calibrated band depends on: the check's function, cases, selection and transform."""
+    import json
+
+    keys = ("function", "cases", "select", "transform")
+    return hashlib.sha256(json.dumps({k: raw_check.get(k) for k in keys}, sort_keys=True,
+                                     default=str).encode()).hexdigest()[:16]
+
+
+def raw_check(rubric_path: Path, item_id: str, check_name: str) -> dict:
+    """The check as written in the YAML file (for :func:`check_signature`)."""
+    raw = yaml.load(Path(rubric_path).read_text(), Loader=_Loader)
+    for item in raw.get("items", []):
+        if item.get("id") == item_id:
+            for check in item.get("checks", []):
+                if check.get("name") == check_name:
+                    return check
+    raise KeyError(f"{item_id}/{check_name}")
 
 
 def _explain(path: Path, raw: dict, exc: ValidationError) -> str:

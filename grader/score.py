@@ -128,7 +128,8 @@ def compare_case(check: Check, got, expected) -> Comparison:
     if check.compare.kind == "band":
         band = check.expected.band
         if band is None:
-            return Comparison(False, 0.0, f"{label}: the band is not calibrated yet (run `dlgrade calibrate`)")
+            why = "changed since it was calibrated" if check.expected.stale else "is not calibrated yet"
+            return Comparison(False, 0.0, f"{label}: this check {why} (run `dlgrade calibrate`)")
         return compare("band", got_p, band, label=label)
     if check.compare.kind in _SELF_JUDGED:
         return compare(check.compare.kind, got_p, None, label=label, **check.compare.params)
@@ -250,3 +251,33 @@ def failed_item(item: Item, reason: str) -> ItemResult:
     if item.manual:
         return manual_item(item)
     return ItemResult(item.id, item.title, 0.0, item.points, "not_run", reason, item.visibility)
+
+
+def score_items(items, *, full: bool, outcomes: dict, index: dict, key: dict, mutant_keys: dict,
+                feedback: dict) -> list[ItemResult]:
+    """Score ``items`` from the sandbox's ``outcomes`` (by call id, found through ``index``).
+
+    ``key`` maps (item, check, case) to the expected :class:`~grader.answers.Outcome`,
+    ``mutant_keys`` maps a mistake name to such a mapping for that mutant, and
+    ``feedback`` maps an item id to ``{mistake name: sentence}``.
+    """
+    results = []
+    for item in items:
+        if item.manual:
+            results.append(manual_item(item))
+            continue
+        item_feedback = feedback.get(item.id, {})
+        checks = []
+        for check in item.checks:
+            if check.full and not full:
+                continue
+            cases = []
+            for i in range(len(check.cases)):
+                k = (item.id, check.name, i)
+                out = outcomes[index[k]]
+                ref = key[k]
+                cases.append(CaseData(out.status, out.value, out.error, out.seconds, ref.value, ref.error,
+                                      {n: mk[k] for n, mk in mutant_keys.items() if n in item_feedback and k in mk}))
+            checks.append(score_check(check, cases, item_feedback))
+        results.append(score_item(item, checks))
+    return results

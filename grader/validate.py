@@ -38,7 +38,8 @@ def validate(rubric: Rubric, *, full: bool = False, unsafe: bool = False, mutant
     say = progress or (lambda s: None)
     out: list[Finding] = []
     # 1. bands calibrated
-    missing = [f"{i.id}/{c.name}" for i in rubric.items for c in i.checks
+    missing = [f"{i.id}/{c.name}" + (" (stale: the check changed since calibration)" if c.expected.stale else "")
+               for i in rubric.items for c in i.checks
                if isinstance(c.expected, BandExpected) and c.expected.band is None and (full or not c.full)]
     out.append(Finding(a, "bands calibrated", not missing,
                        "all calibrated" if not missing else f"uncalibrated: {', '.join(missing)}; "

@@ -74,3 +74,9 @@ def test_nbformat3_is_converted(tmp_path):
     p = tmp_path / "old.ipynb"
     p.write_text(json.dumps(v3))
     assert [s.names for s in extract(read_submission(p)).statements] == [("f",)]
+
+
+def test_quadrature_nodes_at_top_level_are_kept():
+    ex = extract(_sub("import numpy as np\nfrom numpy.polynomial.hermite_e import hermegauss\n"
+                      "Z, W = hermegauss(101)\nW = W / np.sqrt(2 * np.pi)\n"))
+    assert [s.kind for s in ex.statements] == ["import", "import", "assign", "assign"]

@@ -131,9 +131,14 @@ def _bind_paths() -> list[Path]:
 def _secret_paths() -> list[Path]:
     """Paths that must be invisible inside the sandbox, if a bind exposes them."""
     import grader
-    import reference
 
-    here = [Path(grader.__file__).resolve().parent, Path(reference.__file__).resolve().parent]
+    here = [Path(grader.__file__).resolve().parent]
+    try:
+        import reference
+    except ImportError:  # a student's release bundle has no reference at all
+        pass
+    else:
+        here.append(Path(reference.__file__).resolve().parent)
     extra = os.environ.get("DLGRADE_SECRET_PATHS", "")
     here += [Path(p).resolve() for p in extra.split(os.pathsep) if p]
     return here
