@@ -44,7 +44,9 @@ def _one(args):
 def band_from(values: list[list[float]], margin: float) -> dict:
     v = np.asarray(values, dtype=float)
     lo_q, hi_q = np.quantile(v, QUANTILES[0]), np.quantile(v, QUANTILES[1])
-    width = max(hi_q - lo_q, 1e-9 * max(1.0, abs(hi_q)))
+    # a relative floor: a deterministic quantity still gets a (tiny) band, and
+    # small quantities (a 1e-13 weight std) are not swamped by an absolute floor
+    width = max(hi_q - lo_q, 1e-9 * max(abs(lo_q), abs(hi_q)), 1e-300)
     return {"band": [float(lo_q - margin * width), float(hi_q + margin * width)],
             "summary": {"min": float(v.min()), "max": float(v.max()), "mean": float(v.mean()),
                         "std": float(v.std(ddof=1)) if v.size > 1 else 0.0,

@@ -60,11 +60,13 @@ def _fmt(x) -> str:
 
 def _kind(x) -> str:
     if isinstance(x, Opaque):
+        if x.type == "ellipsis":
+            return "`...` (the exercise's placeholder is still there)"
         return f"a {x.type} object"
     if isinstance(x, Events):
         return "an event log"
     if x is None:
-        return "None"
+        return "None (a missing `return`?)"
     if isinstance(x, np.ndarray):
         return f"an array of shape {x.shape}"
     return f"a {type(x).__name__}"

@@ -61,8 +61,9 @@ class Extraction:
 def extract(sub: Submission) -> Extraction:
     """The definitions of ``sub`` in order, plus warnings for what was skipped."""
     statements, warnings = [], []
+    defined_at: dict[str, str] = {}
     for cell in sub.code_cells():
-        label = f"cell {cell.index + 1}" if sub.kind == "notebook" else sub.path.name
+        label = cell_label(sub, cell)
         src, note = strip_ipython(cell.source)
         if note:
             warnings.append(f"{label}: {note}")
@@ -84,7 +85,22 @@ def extract(sub: Submission) -> Extraction:
             start = (node.decorator_list[0].lineno if getattr(node, "decorator_list", None) else node.lineno)
             text = "".join(lines[start - 1: node.end_lineno])
             statements.append(Statement(label, "\n" * (start - 1) + text, kind, _bound_names(node)))
+            if kind in ("def", "class"):
+                name = node.name
+                if name in defined_at and defined_at[name] != label:
+                    warnings.append(f"{label}: `{name}` is defined again (first in {defined_at[name]}); "
+                                    "the later definition is the one graded")
+                defined_at[name] = label
     return Extraction(tuple(statements), tuple(warnings))
+
+
+def cell_label(sub: Submission, cell) -> str:
+    """``cell 7``; ``part2.ipynb cell 7`` for a folder of notebooks; the file name for a module."""
+    if cell.origin and cell.origin.endswith(".py"):
+        return cell.origin
+    if sub.kind != "notebook" and not cell.origin:
+        return sub.path.name
+    return f"{cell.origin} cell {cell.index + 1}" if cell.origin else f"cell {cell.index + 1}"
 
 
 def strip_ipython(source: str) -> tuple[str, str | None]:

@@ -110,6 +110,7 @@ def build_notebook(rubric: Rubric, *, source: str | None = None, solutions: bool
        "Only functions, classes, imports and simple constants are graded; code that *does* things at "
        "the top level (training runs, plots) is not run by the grader.")
     md("## Setup")
+    imports = list(dict.fromkeys(imports))  # several reference modules import the same things
     code("\n".join(imports) + ("\n\n" + "\n\n".join(consts) if consts else ""))
     given = [n for n in defs if n not in placed]
     if given:

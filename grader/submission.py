@@ -29,6 +29,8 @@ class Cell:
     source: str
     item: str | None = None
     """Item id from the cell's ``dlgrade`` metadata (answer cells of manual items)."""
+    origin: str | None = None
+    """The file the cell came from, when a submission is a folder of several notebooks."""
 
 
 @dataclass(frozen=True)
@@ -53,8 +55,16 @@ def student_id(path: Path) -> str:
     return path.stem if path.is_file() or path.suffix in SUFFIXES else path.name
 
 
-def resolve(path: Path) -> Path:
-    """The file to grade for ``path`` (a file, or a folder holding exactly one notebook/module)."""
+MAX_PARTS = 10
+
+
+def resolve(path: Path) -> list[Path]:
+    """The file(s) to grade for ``path``: the file itself, or the notebooks of a folder.
+
+    A folder may hold several notebooks (e.g. a course's Tutorials 1-3): they
+    are read in name order as one submission. ``.py`` files count only when
+    the folder has no notebook.
+    """
     path = Path(path)
     if path.is_dir():
         found = sorted(p for p in path.rglob("*") if p.suffix in SUFFIXES and p.is_file()
@@ -62,19 +72,34 @@ def resolve(path: Path) -> Path:
         notebooks = [p for p in found if p.suffix == ".ipynb"] or found
         if not notebooks:
             raise SubmissionError(f"{path} is a folder with no .ipynb or .py file in it")
-        if len(notebooks) > 1:
-            names = ", ".join(p.name for p in notebooks[:5])
-            raise SubmissionError(f"{path} holds {len(notebooks)} notebooks ({names}); keep exactly one")
-        return notebooks[0]
+        if len(notebooks) > MAX_PARTS:
+            raise SubmissionError(f"{path} holds {len(notebooks)} notebooks; at most {MAX_PARTS} are read")
+        return notebooks
     if not path.exists():
         raise SubmissionError(f"{path} does not exist")
-    return path
+    return [path]
 
 
 def read_submission(path: str | Path) -> Submission:
     """Read one submission; raises :class:`SubmissionError` with the reason."""
     given = Path(path)
-    path = resolve(given)
+    parts = resolve(given)
+    if len(parts) == 1:
+        sub = _read_file(parts[0])
+        return Submission(sub.path, given.name, sub.kind, sub.cells, sub.sha256, sub.answers, sub.images) \
+            if given.is_dir() else sub
+    subs = [_read_file(p) for p in parts]
+    cells = tuple(Cell(c.index, c.kind, c.source, c.item, f"{s.path.name}") for s in subs for c in s.cells)
+    answers: dict[str, str] = {}
+    for s in subs:
+        for k, v in s.answers.items():
+            answers[k] = (answers.get(k, "") + "\n\n" + v).strip()
+    digest = hashlib.sha256("".join(s.sha256 for s in subs).encode()).hexdigest()
+    return Submission(given, given.name, "notebook" if all(s.kind == "notebook" for s in subs) else "module",
+                      cells, digest, answers, tuple(i for s in subs for i in s.images))
+
+
+def _read_file(path: Path) -> Submission:
     data = path.read_bytes()
     if len(data) > MAX_BYTES:
         raise SubmissionError(f"{path.name} is {len(data) / 2**20:.0f} MB; clear the outputs and submit again "
@@ -82,7 +107,7 @@ def read_submission(path: str | Path) -> Submission:
     if not data.strip():
         raise SubmissionError(f"{path.name} is empty")
     digest = hashlib.sha256(data).hexdigest()
-    sid = given.name if given.is_dir() else student_id(path)
+    sid = student_id(path)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:

@@ -149,37 +149,51 @@ def _events(value) -> list[dict]:
 
 @predicate("train_loop_pattern")
 def train_loop_pattern(got, expected, *, label="training loop", n_epochs, steps_per_epoch,
-                       shuffled=False, order="zero_grad,loss,backward,step") -> Comparison:
-    """The canonical SGD loop, read from the instrumented optimizer and loss.
+                       shuffled=False) -> Comparison:
+    """A correct SGD loop, read from the instrumented optimizer and loss.
 
-    Every optimisation step is ``zero_grad`` then the loss call then its
-    ``backward`` then ``step`` (``order``); there are ``n_epochs *
-    steps_per_epoch`` steps; with ``shuffled`` the sequence of targets seen
-    differs between the first two epochs while each epoch sees the same set.
+    - there are ``n_epochs * steps_per_epoch`` optimizer steps;
+    - before every step the loss was computed and ``backward`` ran;
+    - every step applies *fresh* gradients (zeroed since the previous step, by
+      ``optimizer.zero_grad()``, ``model.zero_grad()`` or otherwise; gradients
+      that accumulate across steps fail);
+    - with ``shuffled``, the first two epochs see the same samples in a
+      different order.
+    Extra loss evaluations (e.g. for a loss record) and extra ``zero_grad``
+    calls are fine; the order ``zero_grad`` first or last in the loop body
+    does not matter.
     """
     ev = _events(got)
-    kinds = [e["kind"] for e in ev]
-    want = order.split(",")
-    n_steps = kinds.count("step")
-    expected_steps = int(n_epochs) * int(steps_per_epoch)
     problems = []
-    if n_steps != expected_steps:
-        problems.append(f"{n_steps} optimizer steps, expected {expected_steps} "
+    steps = [e for e in ev if e["kind"] == "step"]
+    expected_steps = int(n_epochs) * int(steps_per_epoch)
+    if len(steps) != expected_steps:
+        problems.append(f"{len(steps)} optimizer steps, expected {expected_steps} "
                         f"({n_epochs} epochs x {steps_per_epoch} per epoch)")
-    # split into steps: the events since the previous step, ending in a step
-    groups, cur = [], []
-    for k in kinds:
-        cur.append(k)
-        if k == "step":
-            groups.append(cur)
-            cur = []
-    bad = [i for i, g in enumerate(groups) if [k for k in g if k in want] != want]
-    if bad:
-        g = groups[bad[0]]
-        problems.append(f"step {bad[0]} was preceded by {' -> '.join(g)}; expected {' -> '.join(want)}"
-                        + (" (zero_grad missing: gradients accumulate)" if "zero_grad" not in g else ""))
+    since, bad_order, stale, k = [], None, None, 0
+    for e in ev:
+        if e["kind"] != "step":
+            since.append(e["kind"])
+            continue
+        if bad_order is None and ("backward" not in since or "loss" not in since[: since.index("backward")]):
+            bad_order = (k, since)
+        if stale is None and not e.get("fresh", True):
+            stale = k
+        since, k = [], k + 1
+    if bad_order is not None:
+        k, seen = bad_order
+        problems.append(f"step {k} came after {' -> '.join(seen) or 'nothing'}; every step needs the loss "
+                        "and its backward() first")
+    if stale is not None:
+        problems.append(f"step {stale} applied accumulated gradients: zero them every step "
+                        "(optimizer.zero_grad()), or gradients from earlier samples keep adding up")
     if shuffled and not problems:
-        targets = [e.get("target") for e in ev if e["kind"] == "loss"]
+        targets, last = [], None  # the samples trained on: the loss each backward() came from
+        for e in ev:
+            if e["kind"] == "loss":
+                last = e.get("target")
+            elif e["kind"] == "backward":
+                targets.append(last)
         per = int(steps_per_epoch)
         if len(targets) >= 2 * per:
             e1, e2 = targets[:per], targets[per:2 * per]
@@ -189,8 +203,8 @@ def train_loop_pattern(got, expected, *, label="training loop", n_epochs, steps_
                 problems.append("the first two epochs did not visit the same samples")
     if problems:
         return Comparison(False, 0.0, f"{label}: " + "; ".join(problems))
-    return Comparison(True, 1.0, f"{label}: {n_steps} steps in the order {' -> '.join(want)}"
-                                 + (", samples shuffled each epoch" if shuffled else ""))
+    return Comparison(True, 1.0, f"{label}: {len(steps)} steps, each after loss and backward() with fresh "
+                                 "gradients" + (", samples shuffled each epoch" if shuffled else ""))
 
 
 @predicate("decreases")

@@ -71,8 +71,8 @@ def materialise(value, reference_ns: dict, seed_offset: int = 0):
                 raise LookupError(f"{{ref: {value['ref']}}} is not defined in the reference module(s)")
             obj = reference_ns[value["ref"]]
             if "args" in value or "kwargs" in value or callable(obj):
-                args = materialise(value.get("args", []), reference_ns, seed_offset)
-                kwargs = materialise(value.get("kwargs", {}), reference_ns, seed_offset)
+                args = _objects(materialise(value.get("args", []), reference_ns, seed_offset))
+                kwargs = _objects(materialise(value.get("kwargs", {}), reference_ns, seed_offset))
                 obj = obj(*args, **kwargs)
             if "select" in value:
                 obj = select(obj, value["select"])
@@ -82,6 +82,19 @@ def materialise(value, reference_ns: dict, seed_offset: int = 0):
         if key == "tensor":
             return {**value, "tensor": materialise(value["tensor"], reference_ns, seed_offset)}
     return {k: materialise(v, reference_ns, seed_offset) for k, v in value.items()}
+
+
+def _objects(value):
+    """``{rng: n}`` / ``{seed: n}`` made real, for calling a reference function in the grader."""
+    if isinstance(value, list):
+        return [_objects(v) for v in value]
+    if isinstance(value, dict):
+        if set(value) == {"rng"}:
+            return np.random.default_rng(int(value["rng"]))
+        if set(value) == {"seed"}:
+            return int(value["seed"])
+        return {k: _objects(v) for k, v in value.items()}
+    return value
 
 
 def _random(spec: dict, seed_offset: int) -> np.ndarray:

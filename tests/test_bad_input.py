@@ -182,3 +182,28 @@ def test_public_only(tmp_path, toy_rubric, toy_source):
     path.write_text(toy_source)
     res = grade_file(path, toy_rubric, opts=Options(public_only=True))
     assert sorted(i.item_id for i in res.items) == ["T1", "T3"]
+
+
+def test_folder_of_several_notebooks_is_one_submission(tmp_path, toy_rubric, toy_source):
+    """E.g. a student's three Neuromatch tutorial notebooks, read in name order."""
+    import toyref
+    import inspect
+
+    folder = tmp_path / "erin"
+    folder.mkdir()
+    head = "import numpy as np\nSCALE = np.array([1.0, 2.0, 3.0])\n"
+    write_notebook(folder / "tutorial1.ipynb", [head, inspect.getsource(toyref.double), inspect.getsource(toyref.pair)])
+    write_notebook(folder / "tutorial2.ipynb", [head, inspect.getsource(toyref.Counter),
+                                                "def noisy_mean(n, rng):\n    raise ValueError('later')\n",
+                                                inspect.getsource(toyref.noisy_mean)])
+    res = grade_file(folder, toy_rubric)
+    assert res.student == "erin" and res.score == res.max_score, [i.message for i in res.items]
+    assert any(w.startswith("tutorial2.ipynb cell 4: `noisy_mean` is defined again (first in tutorial2.ipynb cell 3)")
+               for w in res.warnings), res.warnings
+
+
+def test_placeholder_left_in_function(tmp_path, toy_rubric, toy_source):
+    res = _grade_with_double(tmp_path, toy_rubric, toy_source, "def double(x):\n    ...\n")
+    assert "None (a missing `return`?)" in _items(res)["T1"].message
+    res = _grade_with_double(tmp_path, toy_rubric, toy_source, "def double(x):\n    return ...\n")
+    assert "placeholder is still there" in _items(res)["T1"].message

@@ -61,16 +61,47 @@ def _torch():
 
 
 def make_instrumented_sgd(params, events, **kwargs):
-    """An ``torch.optim.SGD`` that logs ``zero_grad`` and ``step`` calls."""
+    """A ``torch.optim.SGD`` that logs ``zero_grad`` and ``step`` calls.
+
+    Each ``step`` also records whether the gradients it applies are *fresh*:
+    equal to the sum of the gradient contributions since the previous step
+    (hooks on the parameters see every contribution). So gradients left to
+    accumulate are caught however the student zeroes them (or forgets to):
+    ``optimizer.zero_grad()``, ``model.zero_grad()`` or ``p.grad = None``.
+    """
     torch = _torch()
 
     class InstrumentedSGD(torch.optim.SGD):
+        def __init__(self, params, **kw):
+            super().__init__(params, **kw)
+            self._contrib = {}
+            for group in self.param_groups:
+                for p in group["params"]:
+                    if p.requires_grad:
+                        p.register_hook(self._hook(p))
+
+        def _hook(self, p):
+            def hook(grad):
+                old = self._contrib.get(id(p))
+                self._contrib[id(p)] = grad.detach().clone() if old is None else old + grad.detach()
+                return grad
+            return hook
+
         def zero_grad(self, set_to_none: bool = True):
             events.add("zero_grad")
             return super().zero_grad(set_to_none=set_to_none)
 
         def step(self, closure=None):
-            events.add("step")
+            fresh = True
+            for group in self.param_groups:
+                for p in group["params"]:
+                    if p.grad is None:
+                        continue
+                    c = self._contrib.get(id(p))
+                    if c is None or not torch.allclose(p.grad, c, rtol=1e-4, atol=1e-7):
+                        fresh = False
+            events.add("step", fresh=fresh)
+            self._contrib.clear()
             return super().step(closure)
 
     if isinstance(params, torch.nn.Module):
