@@ -9,7 +9,6 @@ not use zero-argument ``super()`` (there is no class cell outside the class).
 from __future__ import annotations
 
 import numpy as np
-import torch
 from torch import nn
 
 from reference.mistakes import mistake

@@ -178,10 +178,10 @@ def ex_initializer___no_sqrt(model, gamma=1e-12):
          feedback="torch.linalg.svd returns V^T (Vh); the function must return V, as torch.svd does "
                   "(transpose Vh).")
 def ex_net_svd__returns_vh(model, in_dim):
-    W_tot = torch.eye(in_dim)  # noqa: F821 - the reference module imports torch
+    W_tot = torch.eye(in_dim)
     for weight in model.parameters():
         W_tot = weight @ W_tot
-    U, S, Vh = torch.linalg.svd(W_tot, full_matrices=False)  # noqa: F821
+    U, S, Vh = torch.linalg.svd(W_tot, full_matrices=False)
     return U, S, Vh
 
 
