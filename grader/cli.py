@@ -133,6 +133,13 @@ def write_csv(results, path: Path):
                         *[pts.get(i, "") for i in items], mistakes, r.sha256])
 
 
+def write_jsonl(results, path: Path):
+    """Full results, one JSON object per line (read back by `dlgrade report`)."""
+    with open(path, "w") as f:
+        for r in results:
+            f.write(json.dumps(r.to_dict(), default=str) + "\n")
+
+
 def grade_many(paths, rubric, opts, label="grading"):
     """Grade ``paths`` one after another; a grader error in one is recorded, never fatal."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -179,9 +186,7 @@ def cmd_grade(args):
         return 3
     write_csv(results, Path(args.out))
     if args.json:
-        with open(args.json, "w") as f:
-            for r in results:
-                f.write(json.dumps(r.to_dict(), default=str) + "\n")
+        write_jsonl(results, Path(args.json))
     summary_table(results, rubric)
     if args.report:
         from grader.report import write_reports
@@ -299,9 +304,7 @@ def cmd_demo(args):
         results = grade_many(find_submissions(d), rubric, Options(unsafe=args.unsafe), label=d.name)
         summary_table(results, rubric)
         write_csv(results, out / f"{d.name}.csv")
-        with open(out / f"{d.name}.jsonl", "w") as f:
-            for r in results:
-                f.write(json.dumps(r.to_dict(), default=str) + "\n")
+        write_jsonl(results, out / f"{d.name}.jsonl")
         from grader.report import write_reports
 
         write_reports(results, rubric, out / d.name)
