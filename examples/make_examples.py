@@ -8,7 +8,8 @@ in step with it:
   which the defs-only grader does not run;
 - ``bob`` the same with two known mistakes (mutants of two different items);
 - ``carol`` the unanswered skeleton;
-- ``dave`` a notebook cut off mid-file (not valid JSON).
+- ``dave`` a notebook cut off mid-file (not valid JSON);
+- ``eve`` (backprop only) the solution as a plain ``.py`` module.
 
 ``python examples/make_examples.py`` rewrites them; ``tests/test_examples.py``
 fails when they are out of date.
@@ -53,6 +54,10 @@ for scale in (0.01, 0.1):
 }
 
 
+# assignments that also get a module submission (eve.py)
+MODULE_SUBMISSIONS = {"backprop": "Eve's backprop.py: the whole assignment as a plain module, graded like a notebook."}
+
+
 def _write(nb, path: Path):
     path.write_text(nbformat.writes(nb) + "\n")
 
@@ -82,6 +87,10 @@ def make(assignment: str, out_dir: Path) -> list[Path]:
     text = nbformat.writes(skeleton.build_notebook(rubric, solutions=True))
     (out / "dave.ipynb").write_text(text[: len(text) // 3])
     written += [out / "bob.ipynb", out / "carol.ipynb", out / "dave.ipynb"]
+    if assignment in MODULE_SUBMISSIONS:  # a plain .py module with the same functions
+        eve = out / "eve.py"
+        eve.write_text(f"# {MODULE_SUBMISSIONS[assignment]}\n" + skeleton.keep_solutions(answers.reference_source(rubric)))
+        written.append(eve)
     return written
 
 

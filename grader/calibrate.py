@@ -11,6 +11,7 @@ with the seed count, the date and a summary; the rubric loader merges it.
 from __future__ import annotations
 
 import datetime as _dt
+import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 
@@ -23,22 +24,43 @@ from grader.rubric import load_rubric_cached as load_rubric
 from grader.score import prepare
 
 QUANTILES = (0.001, 0.999)
+_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 def _one(args):
-    path, item_id, check_name, k = args
+    """Seed offset ``k`` of one shared call; each check that judges it gets its own value."""
+    path, checks, k = args
     rubric = load_rubric(path)
-    check = next(c for c in rubric.item(item_id).checks if c.name == check_name)
     ns = answers.reference_namespace(rubric)
-    case, arrays = answers.case_inputs(check, 0, ns, seed_offset=k)
+    first = _check(rubric, *checks[0])
+    case, arrays = answers.case_inputs(first, 0, ns, seed_offset=k)
     out = answers.run_trusted(ns, case, arrays, rubric.aliases, str(answers.data_dir()))
-    if out.error is not None:
-        return None
+    values = {}
+    for item_id, name in checks:
+        values[(item_id, name)] = None
+        if out.error is not None:
+            continue
+        try:
+            v = np.asarray(prepare(_check(rubric, item_id, name), out.value), dtype=float)
+        except Exception:  # noqa: BLE001 - a failed run is counted, not fatal
+            continue
+        if np.all(np.isfinite(v)):
+            values[(item_id, name)] = v.ravel().tolist()
+    return values
+
+
+def _check(rubric, item_id, name):
+    return next(c for c in rubric.item(item_id).checks if c.name == name)
+
+
+def _init_worker():
+    """One BLAS/torch thread per calibration process: the pool already uses every core."""
     try:
-        v = np.asarray(prepare(check, out.value), dtype=float)
-    except Exception:  # noqa: BLE001
-        return None
-    return v.ravel().tolist() if np.all(np.isfinite(v)) else None
+        import torch
+
+        torch.set_num_threads(1)
+    except ImportError:
+        pass
 
 
 def band_from(values: list[list[float]], margin: float) -> dict:
@@ -55,32 +77,61 @@ def band_from(values: list[list[float]], margin: float) -> dict:
 
 def calibrate(rubric: Rubric, *, seeds: int | None = None, margin: float = 0.25, items: tuple[str, ...] = (),
               workers: int | None = None, full: bool = True, progress=None) -> dict:
-    """Calibrate every band check of ``rubric`` (or of ``items``); returns and writes the bands."""
+    """Calibrate every band check of ``rubric`` (or of ``items``); returns and writes the bands.
+
+    Checks that judge the same call (e.g. the final train and test accuracy of
+    one training run) share its runs: each seed runs the call once.
+    """
     say = progress or (lambda s: None)
     path = bands_path(rubric.path)
-    existing = yaml.safe_load(path.read_text()) if path.exists() else {}
-    existing = existing or {}
+    existing = (yaml.safe_load(path.read_text()) if path.exists() else {}) or {}
     workers = workers or max(1, min(2, os.cpu_count() or 1))
+    ns = answers.reference_namespace(rubric)
+    groups: dict[str, list] = {}
+    wanted = {}
     for item in rubric.items:
-        if items and item.id not in items:
-            continue
         for check in item.checks:
             if not isinstance(check.expected, BandExpected) or (check.full and not full):
                 continue
-            n = seeds or check.expected.seeds or 200
-            say(f"{item.id} / {check.name}: {n} seeds")
-            jobs = [(str(rubric.path), item.id, check.name, k) for k in range(n)]
-            with ProcessPoolExecutor(max_workers=workers) as pool:
-                results = list(pool.map(_one, jobs))
-            good = [r for r in results if r is not None]
-            if not good:
-                raise RuntimeError(f"{item.id}/{check.name}: every calibration run failed")
-            entry = band_from(good, margin)
-            entry.update({"check_hash": check_signature(raw_check(rubric.path, item.id, check.name)),
-                          "seeds": n, "failures": n - len(good), "margin": margin, "quantiles": list(QUANTILES),
-                          "date": _dt.date.today().isoformat(),
-                          "how": check.expected.how or "reference over shifted seeds"})
-            existing.setdefault(item.id, {})[check.name] = entry
+            if items and item.id not in items:
+                continue
+            case, arrays = answers.case_inputs(check, 0, ns)
+            groups.setdefault(answers.case_signature(case, arrays), []).append((item.id, check.name))
+            wanted[(item.id, check.name)] = seeds or check.expected.seeds or 200
+    collected: dict[tuple, list] = {k: [] for k in wanted}
+    old_env = {k: os.environ.get(k) for k in _THREAD_VARS}
+    os.environ.update({k: "1" for k in _THREAD_VARS})
+    try:
+        ctx = multiprocessing.get_context("spawn")  # fresh workers read the thread settings
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker) as pool:
+            for checks in groups.values():
+                n = max(wanted[c] for c in checks)
+                say(f"{', '.join(f'{i}/{c}' for i, c in checks)}: {n} seeds")
+                for values in pool.map(_one, [(str(rubric.path), checks, k) for k in range(n)]):
+                    for c, v in values.items():
+                        if len(collected[c]) < wanted[c]:
+                            collected[c].append(v)
+    finally:
+        for k, v in old_env.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    for (item_id, name), results in collected.items():
+        good = [r for r in results if r is not None]
+        if not good:
+            raise RuntimeError(f"{item_id}/{name}: every calibration run failed")
+        check = _check(rubric, item_id, name)
+        entry = band_from(good, margin)
+        entry.update({"check_hash": check_signature(raw_check(rubric.path, item_id, name)),
+                      "seeds": len(results), "failures": len(results) - len(good), "margin": margin,
+                      "quantiles": list(QUANTILES), "date": _dt.date.today().isoformat(),
+                      "how": check.expected.how or "reference over shifted seeds"})
+        existing.setdefault(item_id, {})[name] = entry
+    # drop entries of checks that no longer exist or are no longer bands
+    live = {(i.id, c.name) for i in rubric.items for c in i.checks if isinstance(c.expected, BandExpected)}
+    existing = {i: {c: e for c, e in checks.items() if (i, c) in live} for i, checks in existing.items()}
+    existing = {i: checks for i, checks in existing.items() if checks}
     header = (f"# Bands of {rubric.assignment}, written by `dlgrade calibrate {rubric.assignment}`.\n"
               "# Do not edit by hand: rerun the command (it records seeds, date and summary).\n")
     path.write_text(header + yaml.safe_dump(existing, sort_keys=True))

@@ -133,25 +133,30 @@ def _array_close(got, exp, rtol, atol, label) -> Comparison:
                                   f"at {list(idx)} (got {_fmt(g[idx])}, expected {_fmt(e[idx])}; {tol_s})")
 
 
-def _tree_close(got, exp, rtol, atol, label) -> Comparison:
-    """allclose through dicts, tuples and lists of arrays (e.g. ``(W1, W2)``)."""
+def _tree_close(got, exp, rtol, atol, label, leaf=None) -> Comparison:
+    """allclose through dicts, tuples and lists of arrays (e.g. ``(W1, W2)``).
+
+    ``leaf(got, exp, rtol, atol, label)`` compares numeric leaves (default
+    :func:`_array_close`).
+    """
+    leaf = leaf or _array_close
     if isinstance(exp, Opaque):
         return Comparison(False, 0.0, f"{label}: the reference returned an object that cannot be compared")
     if as_numeric(exp) is not None and not isinstance(exp, dict):
-        return _array_close(got, exp, rtol, atol, label)
+        return leaf(got, exp, rtol, atol, label)
     if isinstance(exp, dict):
         if not isinstance(got, dict):
             return Comparison(False, 0.0, f"{label}: expected a dict with keys {sorted(exp)}, got {_kind(got)}")
         missing = [k for k in exp if k not in got]
         if missing:
             return Comparison(False, 0.0, f"{label}: missing keys {missing} (got keys {sorted(got)[:10]})")
-        parts = [_tree_close(got[k], exp[k], rtol, atol, f"{label}[{k!r}]") for k in exp]
+        parts = [_tree_close(got[k], exp[k], rtol, atol, f"{label}[{k!r}]", leaf) for k in exp]
     elif isinstance(exp, (list, tuple)):
         if not isinstance(got, (list, tuple)):
             return Comparison(False, 0.0, f"{label}: expected {len(exp)} values (a tuple or list), got {_kind(got)}")
         if len(got) != len(exp):
             return Comparison(False, 0.0, f"{label}: expected {len(exp)} values, got {len(got)}")
-        parts = [_tree_close(g, e, rtol, atol, f"{label}[{i}]") for i, (g, e) in enumerate(zip(got, exp))]
+        parts = [_tree_close(g, e, rtol, atol, f"{label}[{i}]", leaf) for i, (g, e) in enumerate(zip(got, exp))]
     elif isinstance(exp, str) or exp is None:
         ok = got == exp
         return Comparison(ok, float(ok), f"{label} = {got!r}" + ("" if ok else f", expected {exp!r}"))
@@ -256,12 +261,19 @@ def set_of_points(got, expected, *, label="points", atol=1e-6) -> Comparison:
 
 @comparator("curve")
 def curve(got, expected, *, label="curve", rtol=1e-9, atol=1e-12, allow_missing_first=False) -> Comparison:
-    """A trajectory; with ``allow_missing_first`` the rows without t=0 are accepted too."""
-    g, e = as_numeric(got), as_numeric(expected)
-    if g is not None and allow_missing_first and g.ndim >= 1 and e.ndim >= 1 and g.shape[0] == e.shape[0] - 1:
-        res = _array_close(g, e[1:], float(rtol), float(atol), label)
-        return Comparison(res.passed, res.fraction, res.message + (" (rows without t = 0 accepted)" if res.passed else ""))
-    return _array_close(got, expected, float(rtol), float(atol), label)
+    """Trajectories (also inside dicts/tuples, e.g. training curves).
+
+    With ``allow_missing_first`` a curve without its t = 0 row is accepted too.
+    """
+    def leaf(g_, e_, rtol_, atol_, label_):
+        g, e = as_numeric(g_), as_numeric(e_)
+        if g is not None and allow_missing_first and g.ndim >= 1 and e.ndim >= 1 and g.shape[0] == e.shape[0] - 1:
+            res = _array_close(g, e[1:], rtol_, atol_, label_)
+            return Comparison(res.passed, res.fraction,
+                              res.message + (" (rows without t = 0 accepted)" if res.passed else ""))
+        return _array_close(g_, e_, rtol_, atol_, label_)
+
+    return _tree_close(got, expected, float(rtol), float(atol), label, leaf)
 
 
 @comparator("band")

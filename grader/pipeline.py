@@ -59,13 +59,22 @@ def plan_calls(rubric: Rubric, opts: Options) -> Plan:
     """Every call the submission must answer, with its inputs materialised."""
     plan = Plan()
     ns = answers.reference_namespace(rubric)
+    seen: dict[str, str] = {}
     for item in selected_items(rubric, opts):
         for check in item.checks:
             if check.full and not opts.full:
                 continue
             for i in range(len(check.cases)):
                 case, arrays = answers.case_inputs(check, i, ns)
+                sig = answers.case_signature(case, arrays)
+                timeout = check.timeout_s or rubric.limits.timeout_s
+                if sig in seen:  # the same call judged by several checks runs once
+                    cid = seen[sig]
+                    plan.index[(item.id, check.name, i)] = cid
+                    plan.timeouts[cid] = max(plan.timeouts[cid], timeout)
+                    continue
                 cid = f"c{len(plan.calls)}"
+                seen[sig] = cid
                 renamed = {}
                 for k, v in arrays.items():
                     renamed[k] = f"{cid}_{k}"
@@ -73,7 +82,7 @@ def plan_calls(rubric: Rubric, opts: Options) -> Plan:
                 plan.calls.append({"id": cid, "steps": _rename(case["steps"], renamed), "returns": case["returns"]})
                 plan.index[(item.id, check.name, i)] = cid
                 plan.groups[cid] = f"{item.id}/{check.name}"
-                plan.timeouts[cid] = check.timeout_s or rubric.limits.timeout_s
+                plan.timeouts[cid] = timeout
     return plan
 
 

@@ -81,3 +81,11 @@ def test_allclose_accepts_within_tolerance(xs, rel):
 def test_set_of_points_order_free(perm):
     pts = np.arange(12.0).reshape(6, 2)
     assert compare("set_of_points", pts[list(perm)], pts).passed
+
+
+def test_curve_missing_first_row_inside_a_dict():
+    exp = {"train_loss": np.arange(5.0), "test_acc": np.linspace(0, 1, 5)}
+    got = {k: v[1:] for k, v in exp.items()}
+    c = compare("curve", got, exp, allow_missing_first=True)
+    assert c.passed and "rows without t = 0 accepted" in c.message
+    assert not compare("curve", got, exp).passed

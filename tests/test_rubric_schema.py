@@ -71,3 +71,18 @@ def test_every_shipped_rubric_loads():
     assert paths, "no rubrics shipped"
     for p in paths:
         load_rubric(p)
+
+
+def test_identical_calls_run_once(tmp_path):
+    """Two checks judging the same call (e.g. final train and test accuracy of one run) share it."""
+    import copy
+
+    from grader.pipeline import Options, plan_calls
+
+    d = copy.deepcopy(GOOD)
+    check = d["items"][0]["checks"][0]
+    d["items"][0]["checks"].append({**copy.deepcopy(check), "name": "c2", "compare": {"kind": "shape"}})
+    d["items"][0]["checks"][0]["cases"].append({"args": [2]})
+    plan = plan_calls(load_rubric(_write(tmp_path, d)), Options())
+    assert len(plan.calls) == 2
+    assert plan.index[("B3", "c", 0)] == plan.index[("B3", "c2", 0)] != plan.index[("B3", "c", 1)]

@@ -31,7 +31,7 @@ def test_strip_solutions_keeps_signature_and_docstring(toy_rubric):
     code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
     assert 'def double(x):\n    """Twice ``x`` (any array)."""\n    # YOUR CODE HERE\n    raise NotImplementedError()' in code
     assert "_private_helper" not in code and "2.0 * np.asarray(x)" not in code
-    assert "SCALE = np.array([1.0, 2.0, 3.0])" in code
+    assert "SCALE = np.array([0.5, 2.0, 3.0])" in code
     answer = [c for c in nb.cells if c.metadata.get("dlgrade", {}).get("item") == "T5"]
     assert answer and answer[0].cell_type == "markdown"
 
