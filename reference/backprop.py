@@ -32,7 +32,7 @@ WEIGHT_SCALES = (0.01, 0.1)
 
 
 def relu(u):
-    """Rectified linear unit, ``relu(u) = max(u, 0)`` (sheet B, eq. for h).
+    """Rectified linear unit, ``relu(u) = max(u, 0)`` (sheet B, hidden layers).
 
     Parameters
     ----------

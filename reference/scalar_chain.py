@@ -202,7 +202,7 @@ def balanced_error(w, D, sigma_y, sigma_yx, sigma_x):
     1.5
     """
     ### BEGIN SOLUTION
-    w_tot = np.power(w, D - 1)
+    w_tot = np.power(np.asarray(w, dtype=np.float64), D - 1)
     E = sigma_y - 2.0 * sigma_yx * w_tot + sigma_x * w_tot**2
     return float(E) if np.ndim(E) == 0 else E
     ### END SOLUTION
@@ -233,6 +233,7 @@ def balanced_gradient(w, D, sigma_y, sigma_yx, sigma_x):
     -1.75
     """
     ### BEGIN SOLUTION
+    w = np.asarray(w, dtype=np.float64)
     g = 2.0 * (sigma_x * np.power(w, D - 1) - sigma_yx) * np.power(w, D - 2)
     return float(g) if np.ndim(g) == 0 else g
     ### END SOLUTION

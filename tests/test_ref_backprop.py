@@ -254,6 +254,14 @@ def test_learning_curves_figure(small, tmp_path):
     assert isinstance(learning_curves_figure(out), Figure)
 
 
+def test_make_reference_figures_short(tmp_path):
+    from reference.figures.backprop import make_reference_figures
+
+    paths = make_reference_figures(tmp_path / "figs", n_iter=3)
+    assert set(paths) == {"phase_portrait", "learning_curves", "balanced_error", "initial_gradients"}
+    assert all(p.stat().st_size > 1000 for p in paths.values())
+
+
 # --- the sheet's experiment (slow) ---------------------------------------
 
 @pytest.mark.slow
@@ -266,3 +274,13 @@ def test_sheet_anchor_5000_iterations(mnist, scale, test_acc, test_loss):
     assert out["test_acc"][-1] == pytest.approx(test_acc, abs=0.0051)  # within one example
     assert out["test_loss"][-1] == pytest.approx(test_loss, abs=0.1)
     assert np.isfinite(out["train_loss"]).all() and out["train_loss"][-1] < 5.0
+
+
+def test_docstring_examples():
+    import doctest
+
+    import reference.data
+
+    for mod in (bp, reference.data):
+        res = doctest.testmod(mod, optionflags=doctest.NORMALIZE_WHITESPACE)
+        assert res.failed == 0 and res.attempted > 0, mod.__name__

@@ -245,3 +245,10 @@ def test_chain_figures(tmp_path):
     ]
     assert all(isinstance(f, Figure) for f in figs)
     assert all((tmp_path / n).stat().st_size > 1000 for n in ("p.png", "b.png", "g.png"))
+
+
+def test_docstring_examples():
+    import doctest
+
+    res = doctest.testmod(sc, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert res.failed == 0 and res.attempted > 0

@@ -4,6 +4,7 @@ See ``README.md`` beside this file for provenance, layout and checksums.
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -62,6 +63,12 @@ def load_mnist_sevens_nines(fmt: str = "npz") -> dict[str, np.ndarray]:
     >>> float(d["y_train"][0, 0]), float(d["y_train"][0, -1])
     (-1.0, 1.0)
     """
+    return {k: v.copy() for k, v in _read(fmt).items()}
+
+
+@lru_cache(maxsize=2)
+def _read(fmt: str) -> dict[str, np.ndarray]:
+    """Decoded file contents, read once per process (callers get copies)."""
     path = mnist_sevens_nines_path(fmt)
     if fmt == "npz":
         with np.load(path, allow_pickle=False) as z:
@@ -71,4 +78,7 @@ def load_mnist_sevens_nines(fmt: str = "npz") -> dict[str, np.ndarray]:
 
         m = scipy.io.loadmat(path)
         raw = {k: m[k] for k in KEYS}
-    return {k: np.ascontiguousarray(v, dtype=np.float64) for k, v in raw.items()}
+    out = {k: np.ascontiguousarray(v, dtype=np.float64) for k, v in raw.items()}
+    for v in out.values():
+        v.flags.writeable = False
+    return out

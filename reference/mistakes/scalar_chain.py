@@ -32,5 +32,6 @@ def euler_trajectory__sequential_update(w0, sigma_y, sigma_yx, sigma_x, tau=1.0,
          feedback="balanced_gradient is dE/dw_i for one weight at w_i = w; the derivative "
                   "of E(w) with respect to the shared w is D-1 times too large.")
 def balanced_gradient__shared_w_derivative(w, D, sigma_y, sigma_yx, sigma_x):
+    w = np.asarray(w, dtype=np.float64)
     g = (D - 1) * 2.0 * (sigma_x * np.power(w, D - 1) - sigma_yx) * np.power(w, D - 2)
     return float(g) if np.ndim(g) == 0 else g
