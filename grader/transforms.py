@@ -124,9 +124,55 @@ def singular_values(value, top=None):
 @transform("module_layers")
 def module_layers(value):
     """A returned ``nn.Module`` as its leaf layers ``[[type, weight shape], ...]`` in order."""
+    return [[leaf["type"], leaf.get("weight")] for leaf in _module(value)["leaves"]]
+
+
+def _module(value):
     if not isinstance(value, dict) or "__module__" not in value:
         raise ValueError("expected a torch nn.Module")
-    return [[leaf["type"], leaf.get("weight")] for leaf in value["leaves"]]
+    return value
+
+
+@transform("param_shapes")
+def param_shapes(value):
+    """A returned ``nn.Module`` as the shapes of its parameters, in registration order."""
+    return [list(np.shape(p)) for p in _module(value)["params"].values()]
+
+
+@transform("max_rel_error")
+def max_rel_error(value, target, n=None, row=-1):
+    """``max_i |v[i] / target[i] - 1|`` over the first ``n`` entries (default: all of ``target``).
+
+    ``v`` is the value itself (1-d) or its row ``row`` (2-d, default the last:
+    e.g. the final epoch of a learning curve). NaN stays NaN (a band then fails).
+    """
+    v = _num(value)
+    if v.ndim == 2:
+        v = v[int(row)]
+    t = np.asarray(target, dtype=float).ravel()
+    k = t.size if n is None else int(n)
+    if v.ndim != 1 or v.size < k:
+        raise ValueError(f"expected at least {k} values, got shape {v.shape}")
+    return float(np.max(np.abs(v[:k] / t[:k] - 1.0)))
+
+
+@transform("rank_correlation")
+def rank_correlation(value, missing=-1):
+    """Spearman correlation of the values with their positions ``0..n-1``.
+
+    Entries equal to ``missing`` (e.g. -1, "never converged") rank after all
+    others; ties share their mean rank. 1 means strictly increasing order.
+    A constant sequence gives 0.
+    """
+    from scipy.stats import rankdata
+
+    v = _num(value).ravel().astype(float)
+    v = np.where(v == float(missing), np.inf, v)
+    r = rankdata(v)  # average ranks for ties, inf ranks last
+    if v.size < 2 or np.all(r == r[0]):
+        return 0.0
+    return float(np.corrcoef(r, np.arange(v.size))[0, 1])
+
 
 
 # ----------------------------------------------------------------------------
@@ -218,3 +264,50 @@ def decreases(got, expected, *, label="loss", factor=1.0, select_key=None) -> Co
     ok = bool(v[-1] < float(factor) * v[0])
     return Comparison(ok, float(ok), f"{label} went from {v[0]:.4g} to {v[-1]:.4g}"
                       + ("" if ok else f" (expected below {float(factor) * v[0]:.4g})"))
+
+
+@predicate("forward_matches_weights")
+def forward_matches_weights(got, expected, *, label="network", activation="linear", rtol=1e-4, atol=1e-5,
+                            bias_free=True) -> Comparison:
+    """``got = [module, output]``: ``output`` (the module applied to the identity input)
+    equals the forward pass recomputed here from the module's own parameters.
+
+    Parameters are taken in registration order as the layers' weight
+    matrices ``W_k`` (shape ``(out, in)``); ``h = I``, ``h <- act(h W_k^T)``
+    for every layer but the last, ``out = h W_L^T`` (``activation``:
+    ``linear`` or ``relu``; no activation after the last layer). With
+    ``bias_free`` a parameter that is not a matrix is an error.
+    """
+    if not isinstance(got, (list, tuple)) or len(got) != 2:
+        return Comparison(False, 0.0, f"{label}: expected [module, output]")
+    params = list(_module(got[0])["params"].items())
+    out = as_numeric(got[1])
+    if out is None:
+        return Comparison(False, 0.0, f"{label}: the network's output is not an array")
+    not_matrix = [n for n, p in params if np.ndim(p) != 2]
+    if bias_free and not_matrix:
+        return Comparison(False, 0.0, f"{label}: the layers must be bias-free; found parameters {not_matrix[:3]}")
+    ws = [np.asarray(p, dtype=float) for n, p in params if np.ndim(p) == 2]
+    if not ws:
+        return Comparison(False, 0.0, f"{label}: the network has no weight matrices")
+    for k in range(1, len(ws)):
+        if ws[k].shape[1] != ws[k - 1].shape[0]:
+            return Comparison(False, 0.0, f"{label}: weight {k} has shape {ws[k].shape}, which does not follow "
+                                          f"{ws[k - 1].shape} (parameters are read in registration order)")
+    act = {"linear": lambda h: h, "relu": lambda h: np.maximum(h, 0.0)}[activation]
+    h = np.eye(ws[0].shape[1])
+    for w in ws[:-1]:
+        h = act(h @ w.T)
+    want = h @ ws[-1].T
+    if out.shape != want.shape:
+        return Comparison(False, 0.0, f"{label}: output shape {out.shape}, expected {want.shape}")
+    diff = np.abs(out - want)
+    ok = bool(np.all(diff <= atol + rtol * np.abs(want)))
+    if ok:
+        return Comparison(True, 1.0, f"{label}: equals the {activation} forward pass of its {len(ws)} weight "
+                                     f"matrices")
+    hint = ""
+    if (out >= 0).all() and (want < 0).any():
+        hint = " (the output is never negative: is there a ReLU after the output layer?)"
+    return Comparison(False, 0.0, f"{label}: differs from the {activation} forward pass of its weights by up to "
+                                  f"{float(diff.max()):.3g}{hint}")
