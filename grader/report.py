@@ -37,10 +37,19 @@ def page_name(student: str) -> str:
 
 
 def reference_figures(rubric: Rubric, out_dir: Path) -> list[tuple[str, str]]:
-    """Draw the assignment's reference figures once into ``out_dir/_reference``."""
-    modules = [m.replace("reference.", "reference.figures.", 1) for m in rubric.reference_modules]
+    """The assignment's reference figures, copied into ``out_dir/_reference``.
+
+    Drawn once per rubric version into the cache (``make_reference_figures`` of
+    ``reference/figures/<module>.py``; the backprop one trains for 5000
+    iterations), then copied into each report.
+    """
+    import shutil
+
+    from grader.answers import cache_dir
+
     figs = []
-    for name in modules:
+    cache = cache_dir() / "figures" / f"{rubric.assignment}-{rubric.fingerprint()}"
+    for name in [m.replace("reference.", "reference.figures.", 1) for m in rubric.reference_modules]:
         try:
             mod = importlib.import_module(name)
         except ImportError:
@@ -48,11 +57,17 @@ def reference_figures(rubric: Rubric, out_dir: Path) -> list[tuple[str, str]]:
         make = getattr(mod, "make_reference_figures", None)
         if make is None:
             continue
+        where = cache / name.rsplit(".", 1)[-1]
+        if not (where / ".done").exists():
+            where.mkdir(parents=True, exist_ok=True)
+            made = make(where)
+            paths = made.values() if isinstance(made, dict) else made
+            (where / ".done").write_text("\n".join(Path(p).name for p in paths))
         target = out_dir / "_reference"
         target.mkdir(parents=True, exist_ok=True)
-        existing = sorted(target.glob("*.png"))
-        paths = existing or [Path(p) for p in make(target).values()]
-        figs += [(p.stem.replace("_", " "), f"_reference/{p.name}") for p in paths]
+        for fname in (where / ".done").read_text().split():
+            shutil.copyfile(where / fname, target / fname)
+            figs.append((Path(fname).stem.replace("_", " "), f"_reference/{fname}"))
     return figs
 
 
