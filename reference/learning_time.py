@@ -46,7 +46,7 @@ def theta_rhs(theta, s, c0, tau):
         Singular value of the mode (input-output correlation).
     c0 : float or ndarray
         Hyperbola constant in the convention of eq. (3) (``a b = c0 sinh
-        theta``; see the module docstring for the factor 2 of eqs (1)-(2)).
+        theta``).
     tau : float
         Time constant.
 
@@ -59,9 +59,18 @@ def theta_rhs(theta, s, c0, tau):
     -----
     ``tau dtheta/dt = s - c0 sinh(theta)``          (3)
 
+    Eq. (3) is taken as the definition of the theta dynamics. The source's
+    coordinates (eqs (1)-(2)), ``a = sqrt(c0) cosh(theta/2)``,
+    ``b = sqrt(c0) sinh(theta/2)`` with ``c0 = a^2 - b^2``, give
+    ``a b = (c0/2) sinh(theta)`` and, from ``tau da/dt = b (s - a b)``,
+    ``tau db/dt = a (s - a b)``, the exact dynamics
+    ``tau dtheta/dt = 2 s - c0 sinh(theta)``: that is eq. (3) with ``c0``
+    halved and time doubled (``t' = 2 t``), a factor 2 the source drops.
+
     The only fixed point is ``sinh(theta*) = s / c0``
-    (:func:`theta_fixed_point`); it is stable since the right-hand side
-    decreases in ``theta``.
+    (:func:`theta_fixed_point`); for ``c0 > 0`` (the case of eqs (1)-(2),
+    ``a^2 > b^2``) it is stable since the right-hand side decreases in
+    ``theta``.
 
     Examples
     --------
@@ -147,7 +156,7 @@ def theta_fixed_point(s, c0):
     -----
     In the coordinates of eqs (1)-(2) (``a b = (c0/2) sinh theta``) the
     fixed point ``a b = s`` would sit at ``asinh(2 s / c0)``; this module
-    uses eq. (3)'s convention throughout (module docstring).
+    uses eq. (3)'s convention throughout (see :func:`theta_rhs`).
 
     Examples
     --------
@@ -304,6 +313,7 @@ def chain_hessian(a, s, tau):
         without_i = a.copy()
         without_i[i] = 1.0
         p_ij[i] = _products_without_one(without_i)  # prod over k != i, j
+    p_ij = np.triu(p_ij) + np.triu(p_ij, 1).T  # exactly symmetric (rounding differs by row)
     hessian = np.outer(p_i, p_i) - residual * p_ij  # sheet E, eqs (8)-(9)
     np.fill_diagonal(hessian, p_i**2)  # sheet E, eq. (7)
     return hessian / tau
