@@ -463,7 +463,8 @@ def train_network(network, loss_func, optimizer, num_epochs, inputs, targets):
     singular_values : ndarray, shape (num_epochs, min(input_dim, output_dim))
         Singular values, descending, of the network's input-output map after
         each epoch: the matrix of outputs for the unit inputs
-        ``network(I)`` (for a linear network, ``W_L ... W_1`` transposed).
+        ``network(I)`` (for a linear network, ``W_L ... W_1`` transposed);
+        NaN once the run has diverged.
 
     Notes
     -----
@@ -500,7 +501,10 @@ def train_network(network, loss_func, optimizer, num_epochs, inputs, targets):
         loss_log[epoch] = total / n_samples
         with torch.no_grad():
             io_map = network(unit_inputs).double().numpy()
-        singular_values[epoch] = np.linalg.svd(io_map, compute_uv=False)[:n_modes]
+        if np.all(np.isfinite(io_map)):
+            singular_values[epoch] = np.linalg.svd(io_map, compute_uv=False)[:n_modes]
+        else:  # a diverged run: report NaN rather than crash in the SVD
+            singular_values[epoch] = np.nan
     return loss_log, singular_values
     ### END SOLUTION
 

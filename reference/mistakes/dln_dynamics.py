@@ -194,7 +194,10 @@ def train_network__no_zero_grad(network, loss_func, optimizer, num_epochs, input
         loss_log[epoch] = total / n_samples
         with torch.no_grad():
             io_map = network(torch.eye(input_dim)).double().numpy()
-        singular_values[epoch] = np.linalg.svd(io_map, compute_uv=False)[:n_modes]
+        if np.all(np.isfinite(io_map)):
+            singular_values[epoch] = np.linalg.svd(io_map, compute_uv=False)[:n_modes]
+        else:
+            singular_values[epoch] = np.nan
     return loss_log, singular_values
 
 
@@ -219,7 +222,10 @@ def train_network__no_shuffle(network, loss_func, optimizer, num_epochs, inputs,
         loss_log[epoch] = total / n_samples
         with torch.no_grad():
             io_map = network(torch.eye(input_dim)).double().numpy()
-        singular_values[epoch] = np.linalg.svd(io_map, compute_uv=False)[:n_modes]
+        if np.all(np.isfinite(io_map)):
+            singular_values[epoch] = np.linalg.svd(io_map, compute_uv=False)[:n_modes]
+        else:
+            singular_values[epoch] = np.nan
     return loss_log, singular_values
 
 
@@ -244,7 +250,10 @@ def train_network__loss_sum(network, loss_func, optimizer, num_epochs, inputs, t
         loss_log[epoch] = total
         with torch.no_grad():
             io_map = network(torch.eye(input_dim)).double().numpy()
-        singular_values[epoch] = np.linalg.svd(io_map, compute_uv=False)[:n_modes]
+        if np.all(np.isfinite(io_map)):
+            singular_values[epoch] = np.linalg.svd(io_map, compute_uv=False)[:n_modes]
+        else:
+            singular_values[epoch] = np.nan
     return loss_log, singular_values
 
 
