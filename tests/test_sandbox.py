@@ -71,3 +71,25 @@ def test_load_timeout_is_reported():
                   limits=Limits(load_timeout_s=1), require_isolation=False)
     o = res.outcomes["c0"]
     assert o.status == "timeout" and "loading your definitions took longer than 1 s" in o.error["message"]
+
+
+def test_worker_can_use_tmp_and_job_dir():
+    src = ("import tempfile, os\n"
+           "def f():\n"
+           "    with tempfile.NamedTemporaryFile('w', delete=False) as t:\n"
+           "        t.write('x')\n"
+           "    open('here.txt', 'w').write('y')\n"
+           "    return os.path.getsize(t.name) + os.path.getsize('here.txt')\n")
+    calls = [{"id": "c0", "steps": [{"let": "o", "call": "f"}], "returns": "o"}]
+    res = run_job(_stmt(src), calls, {}, require_isolation=False)
+    assert res.outcomes["c0"].value == 2, res.outcomes["c0"].error
+
+
+def test_python_under_tmp_is_visible(monkeypatch, tmp_path):
+    """CI may clone the project (and its venv) under /tmp, which the sandbox replaces by a tmpfs."""
+    if "namespaces" not in sandbox.available_layers():
+        pytest.skip("bubblewrap not available")
+    args = sandbox._bwrap_args(tmp_path, uid=None)
+    tmpfs = args.index("/tmp", args.index("--tmpfs"))
+    for p in sandbox._bind_paths():
+        assert args.index(str(p), args.index("--ro-bind", tmpfs)) > tmpfs

@@ -153,7 +153,9 @@ def _bwrap_args(jobdir: Path, uid: int | None) -> list[str]:
             args += ["--symlink", os.readlink(p), sysdir]
         elif p.exists():
             args += ["--ro-bind", sysdir, sysdir]
-    made = set()
+    # the fresh /tmp, /proc and /dev come *before* the Python binds: a venv may live under /tmp
+    args += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp"]
+    made = {Path("/tmp")}
     for p in _bind_paths():
         for parent in reversed(p.parents):
             if str(parent) != "/" and parent not in made and not str(parent).startswith(("/usr", "/etc")):
@@ -163,8 +165,7 @@ def _bwrap_args(jobdir: Path, uid: int | None) -> list[str]:
     for secret in _secret_paths():
         if any(secret == b or b in secret.parents for b in _bind_paths()):
             args += ["--tmpfs", str(secret)]
-    args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
-             "--bind", str(jobdir), "/job", "--chdir", "/job", "--cap-drop", "ALL"]
+    args += ["--bind", str(jobdir), "/job", "--chdir", "/job", "--cap-drop", "ALL"]
     if uid is not None:
         args += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
     return args
