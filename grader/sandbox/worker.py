@@ -30,6 +30,7 @@ import os
 import sys
 import time
 import traceback
+import zlib
 
 import numpy as np
 
@@ -98,7 +99,8 @@ def make_instrumented_sgd(params, events, **kwargs):
                     if p.grad is None:
                         continue
                     c = self._contrib.get(id(p))
-                    if c is None or not torch.allclose(p.grad, c, rtol=1e-4, atol=1e-7):
+                    # fresh gradients are bitwise the contributions (None + g = g, 0 + g = g)
+                    if c is None or not torch.equal(p.grad, c):
                         fresh = False
             events.add("step", fresh=fresh)
             self._contrib.clear()
@@ -116,10 +118,8 @@ def make_instrumented_mse(events, **kwargs):
     class InstrumentedMSE(torch.nn.MSELoss):
         def forward(self, input, target):  # noqa: A002 - torch's own argument names
             out = super().forward(input, target)
-            t = target.detach().double().reshape(-1)
-            fingerprint = float((t * torch.arange(1, t.numel() + 1, dtype=t.dtype).cos()).sum())
-            events.add("loss", target=round(fingerprint, 9), n=int(target.shape[0]) if target.dim() else 1,
-                       value=float(out.detach()) if out.numel() == 1 else None)
+            fingerprint = zlib.crc32(target.detach().cpu().contiguous().numpy().tobytes())
+            events.add("loss", target=fingerprint, n=int(target.shape[0]) if target.dim() else 1)
             if out.requires_grad:
                 out.register_hook(lambda g: events.add("backward") or g)
             return out
