@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import shutil
 
+import pytest
+
 from grader.pipeline import grade_file
 from grader.report import write_reports
 
@@ -38,3 +40,17 @@ def test_report_shows_saved_figures(tmp_path, toy_rubric, toy_source):
     p.write_text(nbformat.writes(nb))
     write_reports([grade_file(p, toy_rubric)], toy_rubric, tmp_path / "r")
     assert f"data:image/png;base64,{png}" in (tmp_path / "r" / "dee.html").read_text()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("assignment", ["dln-dynamics", "signal-propagation"])
+def test_reference_figures_in_report(assignment, tmp_path, monkeypatch):
+    from grader.report import reference_figures
+    from grader.rubric import get_rubric
+
+    monkeypatch.setenv("DLGRADE_CACHE", str(tmp_path / "cache"))
+    figs = reference_figures(get_rubric(assignment), tmp_path / "r")
+    assert len(figs) >= 3
+    for _, src in figs:
+        png = (tmp_path / "r" / src).read_bytes()
+        assert png.startswith(b"\x89PNG") and len(png) > 10_000

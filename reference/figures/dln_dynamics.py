@@ -144,3 +144,47 @@ def save(fig, path, dpi=120):
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=dpi)
     return path
+
+
+def make_reference_figures(out_dir, seed=0, num_epochs=300) -> dict[str, Path]:
+    """The three reference figures of assignment A as PNGs in ``out_dir`` (for the HTML report).
+
+    The sheet's setup (eta 0.4, dt 0.1, 150 updates, init variance 0.01) for
+    the simulated/analytic and deep/shallow plots; for linear vs ReLU, the
+    grader's quick tree data set (8 items x 30 features, hidden [32, 32],
+    per-sample SGD at lr 0.1) for ``num_epochs`` epochs.
+    """
+    import torch
+
+    from reference import dln_dynamics as A
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    n_out, n_in = A.SIGMA_YX.shape
+    std = np.sqrt(A.INIT_VARIANCE)
+    w1 = rng.normal(0, std, (A.HIDDEN_DIM, n_in))
+    w2 = rng.normal(0, std, (n_out, A.HIDDEN_DIM))
+    w = rng.normal(0, std, (n_out, n_in))
+    modes = A.simulate_modes(w1, w2, w, A.DT, A.TAU, A.SIGMA_X, A.SIGMA_YX, A.N_STEPS)
+    t = np.arange(A.N_STEPS + 1) * A.DT
+    s = np.linalg.svd(A.SIGMA_YX, compute_uv=False)
+    a0 = modes["deep"][0]
+    analytic = A.analytic_deep(t[:, None], s[None, :], a0[None, :], A.TAU)
+    paths = {"simulated_vs_analytic": out / "A4_simulated_vs_analytic.png",
+             "deep_vs_shallow": out / "A3_deep_vs_shallow.png",
+             "linear_vs_relu": out / "A9_linear_vs_relu.png"}
+    save(simulated_vs_analytic(t, modes["deep"], analytic, s), paths["simulated_vs_analytic"])
+    save(deep_vs_shallow(t, modes["deep"], modes["shallow"], s), paths["deep_vs_shallow"])
+    targets = A._tree_targets(30, 3, 2, 0.05, seed)
+    inputs = A._tree_inputs(targets.shape[0])
+    curves = {}
+    for name, cls in (("linear", A.DeepLinearNetwork), ("relu", A.DeepNonLinearNetwork)):
+        torch.manual_seed(seed)
+        net = cls(inputs.shape[1], targets.shape[1], [32, 32])
+        curves[name] = A.train_network(net, torch.nn.MSELoss(), torch.optim.SGD(net.parameters(), lr=0.1),
+                                       num_epochs, inputs, targets)
+    s_tree = A._tree_singular_values(30, 3, 2, 0.05, seed)
+    save(linear_vs_relu(curves["linear"][1], curves["relu"][1], s_tree, linear_loss=curves["linear"][0],
+                        relu_loss=curves["relu"][0]), paths["linear_vs_relu"])
+    return paths
