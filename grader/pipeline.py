@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from grader import answers, skeleton
@@ -56,7 +57,25 @@ def selected_items(rubric: Rubric, opts: Options):
 
 
 def plan_calls(rubric: Rubric, opts: Options) -> Plan:
-    """Every call the submission must answer, with its inputs materialised."""
+    """Every call the submission must answer, with its inputs materialised.
+
+    The plan is the same for every submission of a batch (inputs such as the
+    MNIST arrays are loaded once), so it is cached per rubric version; callers
+    only read it.
+    """
+    if rubric.path is None:
+        return _make_plan(rubric, opts)
+    return _plan_cached(str(rubric.path), rubric.fingerprint(), opts)
+
+
+@lru_cache(maxsize=8)
+def _plan_cached(path: str, fingerprint: str, opts: Options) -> Plan:
+    from grader.rubric import load_rubric_cached
+
+    return _make_plan(load_rubric_cached(path), opts)
+
+
+def _make_plan(rubric: Rubric, opts: Options) -> Plan:
     plan = Plan()
     ns = answers.reference_namespace(rubric)
     seen: dict[str, str] = {}
@@ -102,16 +121,14 @@ def grade_submission(sub: Submission, rubric: Rubric, opts: Options = Options(),
     t0 = time.perf_counter()
     ex = extraction or extract(sub)
     plan = plan_calls(rubric, opts)
-    limits = Limits(timeout_s=rubric.limits.timeout_s, load_timeout_s=rubric.limits.load_timeout_s,
-                    budget_s=rubric.limits.budget_s, memory_mb=rubric.limits.memory_mb)
+    limits = Limits(**rubric.limits.model_dump())
     data_files = [answers.data_dir() / f for f in rubric.data_files]
     job = run_job(skeleton.provided_code(rubric) + ex.to_plain(), plan.calls, plan.arrays, aliases=rubric.aliases, data_files=data_files,
                   limits=limits, require_isolation=not opts.unsafe, timeouts=plan.timeouts, groups=plan.groups)
     chosen = list(selected_items(rubric, opts))
     key = answers.answer_key(rubric, full=opts.full, items=[i.id for i in chosen])
     mistakes = {m.name: m for m in answers.mistakes_of(rubric)} if opts.name_mistakes else {}
-    warnings = list(ex.warnings) + [f"{w['label']}: {w['error']}" for w in job.load_warnings
-                                    if w.get("kind") != "provided"]
+    warnings = submission_warnings(ex, job)
     mutant_keys = {n: answers.mutant_key(rubric, m, full=opts.full) for n, m in mistakes.items()
                    if any(m.item == i.id for i in chosen)}
     feedback: dict[str, dict[str, str]] = {}
@@ -122,6 +139,12 @@ def grade_submission(sub: Submission, rubric: Rubric, opts: Options = Options(),
     return SubmissionResult(sub.student, str(sub.path), rubric.assignment, rubric.version, rubric.fingerprint(),
                             sub.sha256, tuple(results), tuple(warnings), None, job.layers,
                             round(time.perf_counter() - t0, 3), job.stdout_tail[-1000:])
+
+
+def submission_warnings(ex: Extraction, job) -> list[str]:
+    """What extraction skipped plus what failed while loading the submission's own definitions."""
+    return list(ex.warnings) + [f"{w['label']}: {w['error']}" for w in job.load_warnings
+                                if w.get("kind") != "provided"]
 
 
 def unreadable(path: Path, rubric: Rubric, reason: str, opts: Options = Options()) -> SubmissionResult:

@@ -100,6 +100,7 @@ def build(rubric: Rubric, out_dir: str | Path) -> Path:
 def check(notebook: str | Path, bundle_dir: str | Path) -> SubmissionResult:
     """Grade ``notebook`` on the bundle's public items, without any reference code."""
     from grader.extract import extract
+    from grader.pipeline import submission_warnings
     from grader.values import from_plain
 
     bundle = Path(bundle_dir)
@@ -139,16 +140,12 @@ def check(notebook: str | Path, bundle_dir: str | Path) -> SubmissionResult:
         return SubmissionResult(path.stem, str(path), data["assignment"], data["version"], data["key_version"], "",
                                 tuple(failed_item(i, f"not graded: {exc}") for i in items), (), str(exc))
     ex = extract(sub)
-    lim = data["limits"]
     job = run_job(data["provided"] + ex.to_plain(), data["calls"], arrays, aliases=data["aliases"],
-                  data_files=[bundle / f for f in data["data_files"]],
-                  limits=Limits(timeout_s=lim["timeout_s"], load_timeout_s=lim["load_timeout_s"],
-                                budget_s=lim["budget_s"], memory_mb=lim["memory_mb"]),
+                  data_files=[bundle / f for f in data["data_files"]], limits=Limits(**data["limits"]),
                   require_isolation=False)
     results = score_items(items, full=False, outcomes=job.outcomes, index=index, key=key,
                           mutant_keys=mutant_keys, feedback=feedback)
-    warnings = list(ex.warnings) + [f"{w['label']}: {w['error']}" for w in job.load_warnings
-                                    if w.get("kind") != "provided"]
+    warnings = submission_warnings(ex, job)
     return SubmissionResult(sub.student, str(sub.path), data["assignment"], data["version"], data["key_version"],
                             sub.sha256, tuple(results), tuple(warnings), None, job.layers,
                             round(time.perf_counter() - t0, 3), job.stdout_tail[-1000:])

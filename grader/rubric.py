@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal, Union
+from typing import Any, ClassVar, Literal, Union
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
@@ -31,8 +31,9 @@ def _check_params(kind: str, fn, params: dict, what: str):
     import inspect
 
     sig = inspect.signature(fn)
+    data_args = {"value", "got", "expected", "label"}  # filled by the grader, not by the rubric
     allowed = {n: p for n, p in sig.parameters.items()
-               if p.kind == p.KEYWORD_ONLY and n != "label" or (p.kind == p.POSITIONAL_OR_KEYWORD and n != "value")}
+               if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD) and n not in data_args}
     takes_any = any(p.kind == p.VAR_KEYWORD for p in sig.parameters.values())
     for name, value in params.items():
         if name not in allowed:
@@ -47,66 +48,71 @@ def _check_params(kind: str, fn, params: dict, what: str):
             raise ValueError(f"[{name}] expected a number, got {value!r}")
 
 
-class Compare(BaseModel):
-    """Comparator name plus its parameters (e.g. ``{kind: allclose, rtol: 0, atol: 5e-5}``)."""
+class _Named(BaseModel):
+    """A registry name (``kind``) plus its keyword parameters, checked against the registry."""
 
     model_config = ConfigDict(extra="allow", frozen=True)
     kind: str
+    what: ClassVar[str] = ""
+    """The registry's name in messages: ``comparator`` or ``transform``."""
+
+    @classmethod
+    def _registry(cls) -> dict:
+        raise NotImplementedError
 
     @field_validator("kind")
     @classmethod
     def _known(cls, v):
-        from grader.compare import COMPARATORS
-
-        if v not in COMPARATORS:
-            raise ValueError(f"unknown comparator {v!r}; choose one of {', '.join(sorted(COMPARATORS))}")
+        reg = cls._registry()
+        if v not in reg:
+            raise ValueError(f"unknown {cls.what} {v!r}; choose one of {', '.join(sorted(reg))}")
         return v
+
+    @property
+    def params(self) -> dict:
+        return dict(self.model_extra or {})
 
     @model_validator(mode="after")
     def _params(self):
+        _check_params(self.kind, self._registry()[self.kind], self.params, self.what)
+        return self
+
+
+class Compare(_Named):
+    """Comparator name plus its parameters (e.g. ``{kind: allclose, rtol: 0, atol: 5e-5}``)."""
+
+    what: ClassVar[str] = "comparator"
+
+    @classmethod
+    def _registry(cls):
         from grader.compare import COMPARATORS
+
+        return COMPARATORS
+
+    @model_validator(mode="after")
+    def _params(self):
         from grader.transforms import PREDICATES
 
         params = self.params
-        if self.kind == "predicate":
-            name = params.pop("name", None)
-            if name not in PREDICATES:
-                raise ValueError(f"unknown predicate {name!r}; choose one of {', '.join(sorted(PREDICATES))}")
-            _check_params(name, PREDICATES[name], params, "predicate")
-        else:
-            _check_params(self.kind, COMPARATORS[self.kind], params, "comparator")
+        if self.kind != "predicate":
+            return super()._params()
+        name = params.pop("name", None)
+        if name not in PREDICATES:
+            raise ValueError(f"unknown predicate {name!r}; choose one of {', '.join(sorted(PREDICATES))}")
+        _check_params(name, PREDICATES[name], params, "predicate")
         return self
 
-    @property
-    def params(self) -> dict:
-        return dict(self.model_extra or {})
 
-
-class Transform(BaseModel):
+class Transform(_Named):
     """A named trusted post-processing of a result (``grader/transforms.py``)."""
 
-    model_config = ConfigDict(extra="allow", frozen=True)
-    kind: str
+    what: ClassVar[str] = "transform"
 
-    @field_validator("kind")
     @classmethod
-    def _known(cls, v):
+    def _registry(cls):
         from grader.transforms import TRANSFORMS
 
-        if v not in TRANSFORMS:
-            raise ValueError(f"unknown transform {v!r}; choose one of {', '.join(sorted(TRANSFORMS))}")
-        return v
-
-    @property
-    def params(self) -> dict:
-        return dict(self.model_extra or {})
-
-    @model_validator(mode="after")
-    def _params(self):
-        from grader.transforms import TRANSFORMS
-
-        _check_params(self.kind, TRANSFORMS[self.kind], self.params, "transform")
-        return self
+        return TRANSFORMS
 
 
 class ValueExpected(_Strict):

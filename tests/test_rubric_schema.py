@@ -36,8 +36,10 @@ def test_good_rubric_loads(tmp_path):
     (lambda d: d["items"][0]["checks"][0].update(transform={"kind": "nope"}), "unknown transform 'nope'"),
     (lambda d: d["items"][0]["checks"][0].update(compare={"kind": "band"}), "needs expected: {band"),
     (lambda d: d["items"][0].update(typo_field=1), "item B3, field typo_field"),
+    (lambda d: d["items"][0]["checks"][0].update(compare={"kind": "predicate", "name": "decreases", "got": 1}),
+     "predicate 'decreases' has no parameter 'got' (allowed: factor, select_key)"),
 ], ids=["rtol-string", "comparator", "points", "visibility", "dup", "manual-checks", "no-function",
-        "transform", "band", "extra-field"])
+        "transform", "band", "extra-field", "predicate-data-arg"])
 def test_errors_name_file_item_field(tmp_path, mutate, needle):
     import copy
 

@@ -42,6 +42,8 @@ from pathlib import Path
 
 import numpy as np
 
+from grader.sandbox import worker
+
 WORKER_SOURCE = Path(__file__).with_name("worker.py")
 MAX_JSON_BYTES = 20 * 2**20
 MAX_NPZ_BYTES = 512 * 2**20
@@ -436,7 +438,7 @@ def _read_json(path: Path, limit=MAX_JSON_BYTES):
 def _read_outcome(jobdir: Path, cid: str) -> CallOutcome:
     from grader.values import from_plain
 
-    base = jobdir / "out" / _safe_file(cid)
+    base = jobdir / "out" / worker.safe_file(cid)
     data = _read_json(base.with_suffix(".json"))
     if not isinstance(data, dict) or data.get("status") not in ("ok", "missing", "error"):
         return CallOutcome("error", error=_err("BadResult", "the result file was missing or malformed"))
@@ -460,10 +462,6 @@ def _read_outcome(jobdir: Path, cid: str) -> CallOutcome:
     except (KeyError, TypeError, ValueError) as exc:
         return CallOutcome("error", error=_err("BadResult", f"the result could not be decoded ({exc})"))
     return CallOutcome("ok", value=value, seconds=seconds)
-
-
-def _safe_file(cid):
-    return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in cid)
 
 
 def _tail(path: Path, n: int = 2000) -> str:

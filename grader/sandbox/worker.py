@@ -375,7 +375,7 @@ def main(jobdir, progress_fd=None):
         t0 = time.perf_counter()
         result, out_arrays = _one_call(calls[cid], ctx)
         result["seconds"] = round(time.perf_counter() - t0, 4)
-        base = os.path.join(jobdir, "out", _safe_file(cid))
+        base = os.path.join(jobdir, "out", safe_file(cid))
         try:
             if out_arrays:
                 np.savez(base + ".npz", **out_arrays)
@@ -408,7 +408,8 @@ def _one_call(call, ctx):
     return {"status": "ok", "value": plain}, out_arrays
 
 
-def _safe_file(cid):
+def safe_file(cid):
+    """The file name of a call's result (the supervisor reads it under the same name)."""
     return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in cid)
 
 
