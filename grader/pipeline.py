@@ -15,26 +15,11 @@ from pathlib import Path
 
 from grader import answers, skeleton
 from grader.extract import Extraction, extract
+from grader.model import Options, SubmissionResult
 from grader.rubric import Rubric, get_rubric
 from grader.sandbox import Limits, run_job
-from grader.score import SubmissionResult, failed_item, score_items
+from grader.score import failed_item, score_items
 from grader.submission import Submission, SubmissionError, read_submission
-
-
-@dataclass(frozen=True)
-class Options:
-    """How to grade; the CLI flags map onto these fields one to one."""
-
-    public_only: bool = False
-    """Only public items (the student self-check)."""
-    full: bool = False
-    """Also run checks marked ``full`` (long training runs)."""
-    unsafe: bool = False
-    """Grade even where the sandbox cannot hide the answer keys."""
-    items: tuple[str, ...] = ()
-    """Only these item ids (empty: all)."""
-    name_mistakes: bool = True
-    """Compare failed answers with the known mutants (TA grading; off for students)."""
 
 
 @dataclass

@@ -5,9 +5,10 @@ Frozen dataclasses that cross process boundaries as plain dicts
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 from grader.compare import Comparison, compare
+from grader.model import CaseResult, CaseStatus, CheckResult, ItemResult, ItemStatus, SubmissionResult
 from grader.rubric import Check, Item
 from grader.transforms import apply_transform
 from grader.values import select
@@ -15,85 +16,6 @@ from grader.values import select
 # comparators that judge the student's value alone: a mutant is matched by
 # failing in the same way, not by equal values
 _SELF_JUDGED = {"predicate", "monotone"}
-
-
-@dataclass(frozen=True)
-class CaseResult:
-    index: int
-    status: str
-    """``ok`` (ran and compared), ``missing``, ``error``, ``timeout``, ``crashed``, ``skipped``."""
-    passed: bool
-    message: str
-    seconds: float = 0.0
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    name: str
-    passed: bool
-    fraction: float
-    weight: float
-    message: str
-    mistake: str | None = None
-    """Name of the known mistake the answer matches (``reference/mistakes``)."""
-    mistake_feedback: str | None = None
-    cases: tuple[CaseResult, ...] = ()
-
-
-@dataclass(frozen=True)
-class ItemResult:
-    item_id: str
-    title: str
-    points: float
-    max_points: float
-    status: str
-    """``passed``, ``partial``, ``failed``, ``manual`` (awaiting a TA) or ``not_run``."""
-    message: str
-    visibility: str = "hidden"
-    checks: tuple[CheckResult, ...] = ()
-
-    @property
-    def mistakes(self) -> list[str]:
-        return [c.mistake for c in self.checks if c.mistake]
-
-
-@dataclass(frozen=True)
-class SubmissionResult:
-    student: str
-    path: str
-    assignment: str
-    rubric_version: int
-    key_version: str
-    sha256: str
-    items: tuple[ItemResult, ...]
-    warnings: tuple[str, ...] = ()
-    error: str | None = None
-    """Submission-level failure (unreadable file...): every item then scores 0."""
-    layers: tuple[str, ...] = ()
-    seconds: float = 0.0
-    stdout_tail: str = ""
-
-    @property
-    def score(self) -> float:
-        return round(sum(i.points for i in self.items if i.status != "manual"), 6)
-
-    @property
-    def max_score(self) -> float:
-        return sum(i.max_points for i in self.items if i.status != "manual")
-
-    @property
-    def manual_items(self) -> list[ItemResult]:
-        return [i for i in self.items if i.status == "manual"]
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "SubmissionResult":
-        items = tuple(ItemResult(**{**i, "checks": tuple(
-            CheckResult(**{**c, "cases": tuple(CaseResult(**k) for k in c["cases"])}) for c in i["checks"])})
-            for i in d["items"])
-        return cls(**{**d, "items": items, "warnings": tuple(d["warnings"]), "layers": tuple(d["layers"])})
 
 
 @dataclass
@@ -166,7 +88,7 @@ def score_check(check: Check, cases: list[CaseData], mistakes: dict[str, str]) -
         else:
             comp = compare_case(check, case.value, case.expected)
         comparisons.append(comp)
-        results.append(CaseResult(i, case.status, comp.passed, comp.message, case.seconds))
+        results.append(CaseResult(i, CaseStatus(case.status), comp.passed, comp.message, case.seconds))
     n_pass = sum(r.passed for r in results)
     fraction = n_pass / len(results)
     passed = n_pass == len(results)
@@ -228,14 +150,18 @@ def _strip_label(msg: str) -> str:
 
 
 def score_item(item: Item, check_results: list[CheckResult]) -> ItemResult:
+    if not check_results:  # every check is a `full` one and this run is not: nothing was judged
+        return ItemResult(item.id, item.title, 0.0, item.points, ItemStatus.NOT_RUN,
+                          "not run: all of this item's checks are long (`full`) ones; grade with --full",
+                          item.visibility)
     total_w = sum(c.weight for c in check_results) or 1.0
     frac = sum(c.weight * c.fraction for c in check_results) / total_w
     points = round(item.points * frac, 6)
     if all(c.passed for c in check_results):
-        status, msg = "passed", "; ".join(c.message for c in check_results[:2])
+        status, msg = ItemStatus.PASSED, "; ".join(c.message for c in check_results[:2])
     else:
         bad = [c for c in check_results if not c.passed]
-        status = "partial" if points > 0 else "failed"
+        status = ItemStatus.PARTIAL if points > 0 else ItemStatus.FAILED
         msg = bad[0].message
         if bad[0].mistake_feedback:
             msg += f" Known mistake: {bad[0].mistake_feedback}"
@@ -243,14 +169,14 @@ def score_item(item: Item, check_results: list[CheckResult]) -> ItemResult:
 
 
 def manual_item(item: Item) -> ItemResult:
-    return ItemResult(item.id, item.title, 0.0, item.points, "manual",
+    return ItemResult(item.id, item.title, 0.0, item.points, ItemStatus.MANUAL,
                       "marked by a TA (`dlgrade manual export`)", item.visibility)
 
 
 def failed_item(item: Item, reason: str) -> ItemResult:
     if item.manual:
         return manual_item(item)
-    return ItemResult(item.id, item.title, 0.0, item.points, "not_run", reason, item.visibility)
+    return ItemResult(item.id, item.title, 0.0, item.points, ItemStatus.NOT_RUN, reason, item.visibility)
 
 
 def score_items(items, *, full: bool, outcomes: dict, index: dict, key: dict, mutant_keys: dict,

@@ -1,0 +1,162 @@
+"""The grader's plain data: options, limits, statuses and frozen result types.
+
+Everything here is data with no behaviour beyond arithmetic over itself, so
+every stage (pipeline, batch, exports, report, the student bundle) can share it
+without importing each other. Results cross process boundaries as JSON through
+:meth:`SubmissionResult.to_dict` / :meth:`SubmissionResult.from_dict`; the
+``format`` key versions that JSON.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from enum import Enum
+
+from grader.sandbox import Limits
+
+__all__ = ["RESULT_FORMAT", "CaseStatus", "ItemStatus", "Options", "Limits", "CaseResult", "CheckResult",
+           "ItemResult", "SubmissionResult"]
+
+RESULT_FORMAT = 2
+"""Version of :meth:`SubmissionResult.to_dict` (1: before the enum statuses and the ``format`` key)."""
+
+
+class CaseStatus(str, Enum):
+    """What happened to one call of a submission (the sandbox's verdict)."""
+
+    OK = "ok"
+    MISSING = "missing"
+    ERROR = "error"
+    TIMEOUT = "timeout"
+    CRASHED = "crashed"
+    SKIPPED = "skipped"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class ItemStatus(str, Enum):
+    """An item's outcome. ``not_run``: none of its checks ran (nothing was judged)."""
+
+    PASSED = "passed"
+    PARTIAL = "partial"
+    FAILED = "failed"
+    MANUAL = "manual"
+    NOT_RUN = "not_run"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True)
+class Options:
+    """How to grade; the CLI flags map onto these fields one to one."""
+
+    public_only: bool = False
+    """Only public items (the student self-check)."""
+    full: bool = False
+    """Also run checks marked ``full`` (long training runs)."""
+    unsafe: bool = False
+    """Grade even where the sandbox cannot hide the answer keys."""
+    items: tuple[str, ...] = ()
+    """Only these item ids (empty: all)."""
+    name_mistakes: bool = True
+    """Compare failed answers with the known mutants (TA grading; off for students)."""
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    index: int
+    status: CaseStatus
+    passed: bool
+    message: str
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    name: str
+    passed: bool
+    fraction: float
+    weight: float
+    message: str
+    mistake: str | None = None
+    """Name of the known mistake the answer matches (``reference/mistakes``)."""
+    mistake_feedback: str | None = None
+    cases: tuple[CaseResult, ...] = ()
+
+
+@dataclass(frozen=True)
+class ItemResult:
+    item_id: str
+    title: str
+    points: float
+    max_points: float
+    status: ItemStatus
+    message: str
+    visibility: str = "hidden"
+    checks: tuple[CheckResult, ...] = ()
+
+    @property
+    def mistakes(self) -> list[str]:
+        return [c.mistake for c in self.checks if c.mistake]
+
+
+@dataclass(frozen=True)
+class SubmissionResult:
+    student: str
+    path: str
+    assignment: str
+    rubric_version: int
+    key_version: str
+    sha256: str
+    items: tuple[ItemResult, ...]
+    warnings: tuple[str, ...] = ()
+    error: str | None = None
+    """Submission-level failure (unreadable file...): every item then scores 0."""
+    layers: tuple[str, ...] = ()
+    seconds: float = 0.0
+    stdout_tail: str = ""
+
+    @property
+    def score(self) -> float:
+        return round(sum(i.points for i in self.items if i.status != ItemStatus.MANUAL), 6)
+
+    @property
+    def max_score(self) -> float:
+        return sum(i.max_points for i in self.items if i.status != ItemStatus.MANUAL)
+
+    @property
+    def manual_items(self) -> list[ItemResult]:
+        return [i for i in self.items if i.status == ItemStatus.MANUAL]
+
+    def to_dict(self) -> dict:
+        """Plain JSON-able data (statuses as their strings), with the ``format`` version."""
+        return {"format": RESULT_FORMAT, **_plain(asdict(self))}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "SubmissionResult":
+        """Inverse of :meth:`to_dict`; also reads format 1 (no ``format`` key)."""
+        fmt = d.get("format", 1)
+        if fmt > RESULT_FORMAT:
+            raise ValueError(f"result format {fmt} is newer than this dlgrade reads ({RESULT_FORMAT}); upgrade dlgrade")
+        items = tuple(_item(i) for i in d["items"])
+        own = {f.name for f in fields(cls)}
+        return cls(**{**{k: v for k, v in d.items() if k in own}, "items": items,
+                      "warnings": tuple(d.get("warnings", ())), "layers": tuple(d.get("layers", ()))})
+
+
+def _item(i: dict) -> ItemResult:
+    checks = tuple(CheckResult(**{**c, "cases": tuple(CaseResult(**{**k, "status": CaseStatus(k["status"])})
+                                                      for k in c.get("cases", ()))})
+                   for c in i.get("checks", ()))
+    return ItemResult(**{**i, "status": ItemStatus(i["status"]), "checks": checks})
+
+
+def _plain(value):
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
