@@ -14,6 +14,8 @@ from typing import Any, ClassVar, Literal, Union
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
+from grader.judge import COMPARATORS, PREDICATES, TRANSFORMS
+
 RUBRIC_DIR = Path(__file__).resolve().parent.parent / "rubrics"
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available: ~10x faster
 
@@ -74,7 +76,7 @@ class _Named(BaseModel):
 
     @model_validator(mode="after")
     def _params(self):
-        _check_params(self.kind, self._registry()[self.kind], self.params, self.what)
+        _check_params(self.kind, self._registry()[self.kind].fn, self.params, self.what)
         return self
 
 
@@ -85,21 +87,17 @@ class Compare(_Named):
 
     @classmethod
     def _registry(cls):
-        from grader.compare import COMPARATORS
-
         return COMPARATORS
 
     @model_validator(mode="after")
     def _params(self):
-        from grader.transforms import PREDICATES
-
         params = self.params
         if self.kind != "predicate":
             return super()._params()
         name = params.pop("name", None)
         if name not in PREDICATES:
             raise ValueError(f"unknown predicate {name!r}; choose one of {', '.join(sorted(PREDICATES))}")
-        _check_params(name, PREDICATES[name], params, "predicate")
+        _check_params(name, PREDICATES[name].fn, params, "predicate")
         return self
 
 
@@ -110,8 +108,6 @@ class Transform(_Named):
 
     @classmethod
     def _registry(cls):
-        from grader.transforms import TRANSFORMS
-
         return TRANSFORMS
 
 
@@ -187,7 +183,7 @@ class Check(_Strict):
         for i, case in enumerate(self.cases):
             if case.steps is None and not self.function:
                 raise ValueError(f"case {i} has no steps and the check names no function")
-        if self.compare.kind == "band" and not isinstance(self.expected, BandExpected):
+        if COMPARATORS[self.compare.kind].expects == "band" and not isinstance(self.expected, BandExpected):
             raise ValueError("compare kind 'band' needs expected: {band: [low, high]}")
         return self
 

@@ -7,15 +7,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from grader.compare import Comparison, compare
+from grader.judge import COMPARATORS, Comparison, apply_transform, compare
 from grader.model import CaseResult, CaseStatus, CheckResult, ItemResult, ItemStatus, SubmissionResult
 from grader.rubric import Check, Item
-from grader.transforms import apply_transform
 from grader.values import select
 
-# comparators that judge the student's value alone: a mutant is matched by
-# failing in the same way, not by equal values
-_SELF_JUDGED = {"predicate", "monotone"}
 
 
 @dataclass
@@ -47,13 +43,14 @@ def compare_case(check: Check, got, expected) -> Comparison:
         got_p = prepare(check, got)
     except Exception as exc:  # noqa: BLE001 - a malformed student value
         return Comparison(False, 0.0, f"{label}: the returned value has the wrong structure ({type(exc).__name__}: {exc})")
-    if check.compare.kind == "band":
+    expects = COMPARATORS[check.compare.kind].expects
+    if expects == "band":
         band = check.expected.band
         if band is None:
             why = "changed since it was calibrated" if check.expected.stale else "is not calibrated yet"
             return Comparison(False, 0.0, f"{label}: this check {why} (run `dlgrade calibrate`)")
         return compare("band", got_p, band, label=label)
-    if check.compare.kind in _SELF_JUDGED:
+    if expects == "nothing":
         return compare(check.compare.kind, got_p, None, label=label, **check.compare.params)
     exp = check.expected.value if hasattr(check.expected, "value") else prepare(check, expected)
     return compare(check.compare.kind, got_p, exp, label=label, **check.compare.params)
@@ -106,7 +103,8 @@ def score_check(check: Check, cases: list[CaseData], mistakes: dict[str, str]) -
 def _match_mistake(check: Check, cases: list[CaseData], comparisons, mistakes) -> str | None:
     if not mistakes or not any(c.status == "ok" for c in cases):
         return None
-    if check.compare.kind == "band" and check.expected.band is None:
+    expects = COMPARATORS[check.compare.kind].expects
+    if expects == "band" and check.expected.band is None:
         return None  # nothing to tell a mutant from a correct answer by
     for name in mistakes:
         outs = [c.mutants.get(name) for c in cases]
@@ -125,13 +123,12 @@ def _match_mistake(check: Check, cases: list[CaseData], comparisons, mistakes) -
             if case.status != "ok":
                 matches = False
                 break
-            if check.compare.kind in _SELF_JUDGED or check.compare.kind == "band":
-                if check.compare.kind == "band":
-                    same = compare("allclose", prepare(check, case.value), prepare(check, out.value),
-                                   rtol=1e-6, atol=1e-9).passed
-                else:
-                    same = mut_vs_ref is not None and comp.passed == mut_vs_ref.passed and \
-                        _strip_label(comp.message) == _strip_label(mut_vs_ref.message)
+            if expects == "band":  # the same value as the mutant's
+                same = compare("allclose", prepare(check, case.value), prepare(check, out.value),
+                               rtol=1e-6, atol=1e-9).passed
+            elif expects == "nothing":  # failing the same property in the same way
+                same = mut_vs_ref is not None and comp.passed == mut_vs_ref.passed and \
+                    bool(comp.evidence) and comp.evidence == mut_vs_ref.evidence
             else:
                 try:
                     same = compare_case(check, case.value, out.value).passed
@@ -143,10 +140,6 @@ def _match_mistake(check: Check, cases: list[CaseData], comparisons, mistakes) -
         if matches and distinguishable:
             return name
     return None
-
-
-def _strip_label(msg: str) -> str:
-    return msg.split(":", 1)[-1].strip()
 
 
 def score_item(item: Item, check_results: list[CheckResult]) -> ItemResult:

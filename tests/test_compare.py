@@ -5,7 +5,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from grader.compare import compare
+from grader.judge import compare
 
 
 def test_scalar_message_gives_numbers():

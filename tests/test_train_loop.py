@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from grader.compare import compare
+from grader.judge import compare
 from grader.sandbox import run_job
 
 LOOPS = {

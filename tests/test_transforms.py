@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 from scipy.stats import spearmanr
 
-from grader.compare import compare
-from grader.transforms import apply_transform
+from grader.judge import compare
+from grader.judge import apply_transform
 from grader.values import Events
 
 
