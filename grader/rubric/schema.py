@@ -1,27 +1,19 @@
-"""Rubric schema (pydantic) and loading of ``rubrics/*.yaml``.
+"""The rubric schema (pydantic): items, checks, cases and how to compare.
 
 A rubric is data: items, their points and visibility, the calls to make, how to
-compare. The format is documented in ``docs/authoring.md``. A malformed rubric
-fails with the file, the item id and the field in the message.
+compare. The format is documented in ``docs/authoring.md``; loading (with errors
+that name the file, the item id and the field) is in :mod:`grader.rubric.load`.
 """
 from __future__ import annotations
 
-import hashlib
-from functools import lru_cache
+import inspect
 from pathlib import Path
 from typing import Any, ClassVar, Literal, Union
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from grader.judge import COMPARATORS, PREDICATES, TRANSFORMS
-
-RUBRIC_DIR = Path(__file__).resolve().parent.parent / "rubrics"
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available: ~10x faster
-
-
-class RubricError(ValueError):
-    """A rubric file that does not follow the schema."""
+from grader.model import Limits
 
 
 class _Strict(BaseModel):
@@ -30,8 +22,6 @@ class _Strict(BaseModel):
 
 def _check_params(kind: str, fn, params: dict, what: str):
     """Parameters must exist in ``fn``'s signature and have the type of its default."""
-    import inspect
-
     sig = inspect.signature(fn)
     data_args = {"value", "got", "expected", "label"}  # filled by the grader, not by the rubric
     allowed = {n: p for n, p in sig.parameters.items()
@@ -238,11 +228,16 @@ class Item(_Strict):
         return self
 
 
-class Limits(_Strict):
+class LimitsSpec(_Strict):
+    """A rubric's resource limits; :meth:`to_limits` gives the sandbox's one :class:`~grader.model.Limits`."""
+
     timeout_s: float = Field(20.0, gt=0)
     load_timeout_s: float = Field(60.0, gt=0)
     budget_s: float = Field(600.0, gt=0)
     memory_mb: int = Field(4096, ge=256)
+
+    def to_limits(self) -> Limits:
+        return Limits(**self.model_dump())
 
 
 class Rubric(_Strict):
@@ -256,11 +251,12 @@ class Rubric(_Strict):
     mistakes: str | list[str] | None = None
     aliases: dict[str, list[str]] = {}
     data_files: list[str] = []
-    limits: Limits = Limits()
+    limits: LimitsSpec = LimitsSpec()
     intro: str = ""
     items: list[Item] = Field(min_length=1)
     path: Path | None = Field(None, exclude=True)
     _fp: str | None = PrivateAttr(None)
+    """The answer-key version, memoised by :func:`grader.pipeline.keys.key_version`."""
 
     @model_validator(mode="after")
     def _unique(self):
@@ -289,138 +285,3 @@ class Rubric(_Strict):
     @property
     def max_points(self) -> float:
         return sum(i.points for i in self.items)
-
-    def fingerprint(self) -> str:
-        """Hash of the rubric file and the reference and mistakes sources (answer-key version)."""
-        return _fingerprint(self)
-
-    def _fingerprint(self) -> str:
-        import importlib
-        import inspect
-
-        h = hashlib.sha256(self.path.read_bytes() if self.path else self.model_dump_json().encode())
-        if self.path and bands_path(self.path).exists():
-            h.update(bands_path(self.path).read_bytes())
-        for mod in self.reference_modules + self.mistakes_modules:
-            h.update(inspect.getsource(importlib.import_module(mod)).encode())
-        from grader import sandbox
-
-        h.update(sandbox.WORKER_SOURCE.read_bytes())
-        return h.hexdigest()[:16]
-
-
-def _fingerprint(rubric: "Rubric") -> str:
-    if rubric._fp is None:  # rubrics are frozen; reference sources do not change during a run
-        rubric._fp = rubric._fingerprint()
-    return rubric._fp
-
-
-def load_rubric(path: str | Path) -> Rubric:
-    """Read and validate one rubric file; errors name the file, the item and the field."""
-    path = Path(path)
-    try:
-        raw = yaml.load(path.read_text(), Loader=_Loader)
-    except yaml.YAMLError as exc:
-        raise RubricError(f"{path}: not valid YAML: {exc}") from None
-    except OSError as exc:
-        raise RubricError(f"{path}: cannot be read: {exc}") from None
-    if not isinstance(raw, dict):
-        raise RubricError(f"{path}: expected a mapping at the top level")
-    _merge_bands(raw, bands_path(path))
-    try:
-        rubric = Rubric.model_validate(raw)
-    except ValidationError as exc:
-        raise RubricError(_explain(path, raw, exc)) from None
-    return rubric.model_copy(update={"path": path})
-
-
-def bands_path(rubric_path: Path) -> Path:
-    """Where ``dlgrade calibrate`` keeps the bands of a rubric: ``<name>.bands.yaml`` beside it."""
-    return rubric_path.with_name(rubric_path.stem + ".bands.yaml")
-
-
-def _merge_bands(raw: dict, path: Path):
-    """Fill ``expected: {band: ...}`` of each check from the calibration file, if any."""
-    if not path.exists():
-        return
-    try:
-        bands = yaml.load(path.read_text(), Loader=_Loader) or {}
-    except yaml.YAMLError as exc:
-        raise RubricError(f"{path}: not valid YAML: {exc}; rerun `dlgrade calibrate`") from None
-    for item in raw.get("items") or []:
-        for check in (item.get("checks") or []) if isinstance(item, dict) else []:
-            got = (bands.get(item.get("id")) or {}).get(check.get("name")) if isinstance(check, dict) else None
-            exp = check.get("expected") if isinstance(check, dict) else None
-            if got and isinstance(exp, dict) and "band" in exp:
-                if got.get("check_hash") != check_signature(check):
-                    check["expected"] = {**exp, "band": None, "stale": True}
-                else:  # the rubric's own description of the band wins over the stored one
-                    check["expected"] = {**got, **{k: v for k, v in exp.items() if k in ("how",) and v}}
-
-
-def check_signature(raw_check: dict) -> str:
-    """What a calibrated band depends on: the check's function, cases, selection and transform."""
-    import json
-
-    keys = ("function", "cases", "select", "transform")
-    return hashlib.sha256(json.dumps({k: raw_check.get(k) for k in keys}, sort_keys=True,
-                                     default=str).encode()).hexdigest()[:16]
-
-
-def raw_check(rubric_path: Path, item_id: str, check_name: str) -> dict:
-    """The check as written in the YAML file (for :func:`check_signature`)."""
-    raw = yaml.load(Path(rubric_path).read_text(), Loader=_Loader)
-    for item in raw.get("items", []):
-        if item.get("id") == item_id:
-            for check in item.get("checks", []):
-                if check.get("name") == check_name:
-                    return check
-    raise KeyError(f"{item_id}/{check_name}")
-
-
-def _explain(path: Path, raw: dict, exc: ValidationError) -> str:
-    lines = []
-    for err in exc.errors():
-        loc = list(err["loc"])
-        where = ""
-        if len(loc) >= 2 and loc[0] == "items" and isinstance(loc[1], int):
-            items = raw.get("items") or []
-            item_id = items[loc[1]].get("id", f"#{loc[1]}") if loc[1] < len(items) and isinstance(items[loc[1]], dict) else f"#{loc[1]}"
-            where = f"item {item_id}, "
-            loc = loc[2:]
-        field = ".".join(str(p) for p in loc if not (isinstance(p, str) and p.startswith(("function-", "literal", "ValueExpected", "BandExpected")))) or "(top level)"
-        msg = err["msg"].removeprefix("Value error, ")
-        if msg.startswith("[") and "]" in msg:  # a parameter of a comparator/transform
-            sub, msg = msg[1:].split("] ", 1)
-            field = f"{field}.{sub}"
-        got = err.get("input")
-        got_s = "" if isinstance(got, (dict, list)) or "got " in msg else f" (got {repr(got)[:60]})"
-        lines.append(f"{path}, {where}field {field}: {msg}{got_s}; fix it and run `dlgrade validate`.")
-    return "\n".join(dict.fromkeys(lines))
-
-
-@lru_cache(maxsize=None)
-def _load_cached(path: str, mtime: float) -> Rubric:
-    return load_rubric(path)
-
-
-def load_rubric_cached(path: str | Path) -> Rubric:
-    """:func:`load_rubric`, parsed once per process while the file (and its bands) is unchanged."""
-    path = Path(path)
-    bands = bands_path(path)
-    return _load_cached(str(path), path.stat().st_mtime + (bands.stat().st_mtime if bands.exists() else 0))
-
-
-def rubric_paths(directory: Path = RUBRIC_DIR) -> list[Path]:
-    return sorted(p for p in directory.glob("*.yaml") if not p.name.endswith(".bands.yaml"))
-
-
-def get_rubric(assignment: str, directory: Path = RUBRIC_DIR) -> Rubric:
-    """The rubric of ``assignment`` (by name), with a helpful error if unknown."""
-    path = directory / f"{assignment}.yaml"
-    if not path.exists():
-        known = ", ".join(p.stem for p in rubric_paths(directory)) or "none"
-        raise RubricError(f"no rubric for assignment {assignment!r} in {directory} (known: {known}); "
-                          "run `dlgrade list` to see the assignments")
-    bands = bands_path(path)
-    return _load_cached(str(path), path.stat().st_mtime + (bands.stat().st_mtime if bands.exists() else 0))
