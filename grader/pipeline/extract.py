@@ -13,7 +13,7 @@ import ast
 import re
 from dataclasses import dataclass
 
-from grader.submission import Submission
+from grader.pipeline.load import Submission
 
 # calls allowed on the right-hand side of a kept constant assignment
 SAFE_CALLS = {

@@ -1,38 +1,62 @@
-"""Answer keys: expected values from the reference, and the outputs of known mutants.
+"""Answer keys: what a correct (and each known wrong) answer returns on the rubric's calls.
 
-Both run in the trusted process through the same case interpreter the sandbox
-uses (``grader.sandbox.worker.run_case``), so a reference function and a
-student function receive identical inputs. Keys are cached per rubric version
-(a hash of the rubric file, the reference and mistakes sources and the worker)
-under ``$DLGRADE_CACHE`` (default ``~/.cache/dlgrade``); they never leave the
-TA's machine.
+A :class:`KeyProvider` gives the scorer three things for the selected items:
+the expected outcome of every case, the outcomes of the known mutants, and the
+mutants' feedback sentences.
+
+:class:`ReferenceKeys` (the TA's side) computes them by running the reference
+(and each mutant) in the trusted process through the *same* case interpreter
+the sandbox uses, and caches them per key version under ``$DLGRADE_CACHE``
+(default ``~/.cache/dlgrade``); they never leave the TA's machine.
+:class:`FrozenKeys` (the student's bundle) reads them from a release bundle,
+which holds public items only.
+
+Besides :mod:`grader.authoring`, this is the only module that imports the
+reference.
 """
 from __future__ import annotations
 
-import ast
+import hashlib
 import importlib
-import inspect
+import importlib.metadata
 import json
 import os
-import re
-import textwrap
-import types
+import platform
+import shutil
+import tempfile
 import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
-from grader.rubric import Check, Rubric
+from grader import sandbox
+from grader.pipeline import plan as plan_mod
+from grader.rubric import Rubric, bands_path, load_rubric_cached
 from grader.sandbox import worker
-from grader.values import Events, Opaque, encode_inputs, from_plain, materialise
+from grader.values import Events, Opaque, from_plain
 
 CaseKey = tuple  # (item id, check name, case index)
+KEY_FORMAT = 2
 
 
 def cache_dir() -> Path:
     return Path(os.environ.get("DLGRADE_CACHE", Path.home() / ".cache" / "dlgrade"))
+
+
+def clear_cache(assignment: str | None = None) -> int:
+    """Remove cached answer keys (of one assignment, or all); returns how many key sets went."""
+    root = cache_dir() / "keys"
+    if not root.is_dir():
+        return 0
+    n = 0
+    for d in root.iterdir():
+        if assignment is None or d.name.rsplit("-", 1)[0] == assignment:
+            shutil.rmtree(d, ignore_errors=True)
+            n += 1
+    return n
 
 
 @dataclass(frozen=True)
@@ -41,6 +65,77 @@ class Outcome:
 
     value: object = None
     error: str | None = None
+
+
+class KeyProvider(Protocol):
+    """What the scorer needs to judge a submission; see the module docstring."""
+
+    key_version: str
+
+    def expected(self, items: list[str]) -> dict[CaseKey, Outcome]: ...
+
+    def mutants(self, items: list[str]) -> dict[str, dict[CaseKey, Outcome]]: ...
+
+    def feedback(self, items: list[str]) -> dict[str, dict[str, str]]: ...
+
+
+# ----------------------------------------------------------------------------
+# the key version: everything trusted that a key depends on
+
+
+_TRUSTED_MODULES = ("grader.values", "grader.pipeline.plan", "grader.pipeline.keys")
+_VERSIONED = ("numpy", "scipy", "torch")
+
+
+def key_version(rubric: Rubric) -> str:
+    """Hash of the whole trusted closure that computes ``rubric``'s keys.
+
+    The rubric file and its bands, every file of the reference package(s)
+    (sources, mistakes and data files), the case interpreter and wire format the
+    sandbox runs (the worker), the trusted value modules, and the versions of
+    Python, numpy, scipy and torch. Memoised on the (frozen) rubric.
+    """
+    if rubric._fp is None:
+        h = hashlib.sha256(f"key format {KEY_FORMAT}\n".encode())
+        if rubric.path:
+            h.update(rubric.path.read_bytes())
+            if bands_path(rubric.path).exists():
+                h.update(bands_path(rubric.path).read_bytes())
+        else:
+            h.update(rubric.model_dump_json().encode())
+        for pkg in sorted({m.split(".")[0] for m in rubric.reference_modules + rubric.mistakes_modules}):
+            h.update(_tree_digest(Path(importlib.import_module(pkg).__file__).parent).encode())
+        h.update(sandbox.worker_fingerprint().encode())
+        for mod in _TRUSTED_MODULES:
+            h.update(Path(importlib.import_module(mod).__file__).read_bytes())
+        h.update(_versions().encode())
+        rubric._fp = h.hexdigest()[:16]
+    return rubric._fp
+
+
+@lru_cache(maxsize=8)
+def _tree_digest(root: Path) -> str:
+    h = hashlib.sha256()
+    for p in sorted(root.rglob("*")):
+        if p.is_file() and "__pycache__" not in p.parts and not p.name.endswith(".pyc"):
+            h.update(str(p.relative_to(root)).encode())
+            h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+@lru_cache(maxsize=1)
+def _versions() -> str:
+    out = [f"python {platform.python_version()}"]
+    for name in _VERSIONED:
+        try:
+            out.append(f"{name} {importlib.metadata.version(name)}")
+        except importlib.metadata.PackageNotFoundError:
+            out.append(f"{name} -")
+    return ", ".join(out)
+
+
+# ----------------------------------------------------------------------------
+# the reference
 
 
 def reference_namespace(rubric: Rubric) -> dict:
@@ -54,46 +149,11 @@ def reference_namespace(rubric: Rubric) -> dict:
     return ns
 
 
-def reference_source(rubric: Rubric) -> str:
-    """The reference's source as one module (several modules concatenated in order)."""
-    return _reference_source(tuple(rubric.reference_modules))
+def data_dir() -> Path:
+    """The course's data files (``reference/data``), also the trusted runs' working directory."""
+    import reference
 
-
-@lru_cache(maxsize=32)
-def _reference_source(modules: tuple[str, ...]) -> str:
-    sources = [inspect.getsource(importlib.import_module(m)) for m in modules]
-    if len(sources) == 1:
-        return sources[0]
-    future = "from __future__ import annotations\n"
-    body = [re.sub(r"^from __future__ import [^\n]*\n", "", src, flags=re.M) for src in sources]
-    head = future if any(future in src for src in sources) else ""
-    return head + "\n\n".join(f"# ---- {m}\n{b}" for m, b in zip(modules, body))
-
-
-def case_inputs(check: Check, case_index: int, ns: dict, seed_offset: int = 0):
-    """The case's steps with data materialised and arrays moved out: (steps, arrays)."""
-    case = check.normalised_cases()[case_index]
-    arrays: dict[str, np.ndarray] = {}
-    try:
-        steps = encode_inputs(materialise(case["steps"], ns, seed_offset), arrays)
-    except (LookupError, ValueError, TypeError) as exc:
-        from grader.rubric import RubricError
-
-        raise RubricError(f"check {check.name!r}, case {case_index}: the inputs cannot be made: {exc}; "
-                          "fix the rubric and run `dlgrade validate`") from None
-    return {"steps": steps, "returns": case["returns"]}, arrays
-
-
-def case_signature(case: dict, arrays: dict) -> str:
-    """Identity of a call (steps, returns and the bytes of its input arrays): equal calls run once."""
-    import hashlib
-
-    h = hashlib.sha256(json.dumps(case, sort_keys=True, default=str).encode())
-    for k in sorted(arrays):
-        a = np.ascontiguousarray(arrays[k])
-        h.update(f"{k}{a.dtype}{a.shape}".encode())
-        h.update(a.tobytes())
-    return h.hexdigest()
+    return Path(reference.__file__).resolve().parent / "data"
 
 
 def run_trusted(ns: dict, case: dict, arrays: dict, aliases: dict, workdir: str) -> Outcome:
@@ -110,171 +170,184 @@ def run_trusted(ns: dict, case: dict, arrays: dict, aliases: dict, workdir: str)
         return Outcome(error=f"{type(exc).__name__}: {exc}")
 
 
-def data_dir() -> Path:
-    import reference
-
-    return Path(reference.__file__).resolve().parent / "data"
-
-
-def _checks(rubric: Rubric, full: bool):
-    for item in rubric.items:
-        for check in item.checks:
-            if check.full and not full:
-                continue
-            yield item, check
-
-
 def compute_key(rubric: Rubric, ns: dict, *, full: bool = False, items: set[str] | None = None) -> dict:
     """Run every (selected) case on ``ns``: {(item, check, case): Outcome}."""
     key, done = {}, {}
     workdir = str(data_dir())
-    for item, check in _checks(rubric, full):
+    ref_ns = reference_namespace(rubric)
+    for item in rubric.items:
         if items is not None and item.id not in items:
             continue
-        for i in range(len(check.cases)):
-            case, arrays = case_inputs(check, i, reference_namespace(rubric))
-            sig = case_signature(case, arrays)
-            if sig not in done:  # several checks may judge the same call differently
-                done[sig] = run_trusted(ns, case, arrays, rubric.aliases, workdir)
-            key[(item.id, check.name, i)] = done[sig]
+        for check in item.checks:
+            if check.full and not full:
+                continue
+            for i in range(len(check.cases)):
+                case, arrays = plan_mod.case_inputs(check, i, ref_ns)
+                sig = plan_mod.case_signature(case, arrays)
+                if sig not in done:  # several checks may judge the same call differently
+                    done[sig] = run_trusted(ns, case, arrays, rubric.aliases, workdir)
+                key[(item.id, check.name, i)] = done[sig]
     return key
 
 
-def answer_key(rubric: Rubric, *, full: bool = False, items: list[str] | None = None) -> dict:
-    """The reference's outcome for every case of ``items`` (default all), cached per rubric version and item."""
-    key = {}
-    for item in rubric.items:
-        if item.checks and (items is None or item.id in items):
-            key.update(_item_key_cached(rubric.path, rubric.fingerprint(), item.id, full))
-    return key
+def _authoring():
+    """:mod:`grader.authoring`, imported when first used: the student's bundle ships without it."""
+    import grader.authoring.mutants
+    import grader.authoring.skeleton
+
+    return grader.authoring
+
+
+class ReferenceKeys:
+    """Keys computed from the reference and the known mutants (cached per key version and item)."""
+
+    def __init__(self, rubric: Rubric, *, full: bool = False):
+        self.rubric = rubric
+        self.full = full
+        self.key_version = key_version(rubric)
+
+    @property
+    def namespace(self) -> dict:
+        """The reference's globals, for data inputs made by reference functions (``{ref: ...}``)."""
+        return reference_namespace(self.rubric)
+
+    def provided(self) -> list[dict]:
+        """The skeleton's provided code (imports, constants, given helpers), run before a submission."""
+        return _authoring().skeleton.provided_code(self.rubric)
+
+    def data_files(self) -> list[Path]:
+        return [data_dir() / f for f in self.rubric.data_files]
+
+    def expected(self, items: list[str]) -> dict[CaseKey, Outcome]:
+        key: dict = {}
+        for item in self.rubric.items:
+            if item.checks and item.id in items:
+                key.update(_item_key_cached(self.rubric.path, self.key_version, item.id, self.full))
+        return key
+
+    def _mistakes(self, items):
+        return [m for m in _authoring().mutants.mistakes_of(self.rubric) if m.item in items]
+
+    def mutants(self, items: list[str]) -> dict[str, dict[CaseKey, Outcome]]:
+        return {m.name: _mutant_key_cached(self.rubric.path, self.key_version, m.name, self.full)
+                for m in self._mistakes(items)}
+
+    def feedback(self, items: list[str]) -> dict[str, dict[str, str]]:
+        out: dict[str, dict[str, str]] = {}
+        for m in self._mistakes(items):
+            out.setdefault(m.item, {})[m.name] = m.feedback
+        return out
+
+
+def _stem(rubric: Rubric, version: str, name: str, full: bool) -> Path:
+    return cache_dir() / "keys" / f"{rubric.assignment}-{version}" / f"{name}{'-full' if full else ''}"
 
 
 @lru_cache(maxsize=256)
-def _item_key_cached(path, fingerprint: str, item_id: str, full: bool) -> dict:
-    from grader.rubric import load_rubric_cached as load_rubric
-
-    rubric = load_rubric(path)
-    stem = cache_dir() / "keys" / f"{rubric.assignment}-{fingerprint}" / f"{item_id}{'-full' if full else ''}"
-    cached = _load_key(stem)
+def _item_key_cached(path, version: str, item_id: str, full: bool) -> dict:
+    rubric = load_rubric_cached(path)
+    stem = _stem(rubric, version, item_id, full)
+    cached = load_key(stem)
     if cached is not None:
         return cached
     key = compute_key(rubric, reference_namespace(rubric), full=full, items={item_id})
-    _save_key(stem, key)
+    save_key(stem, key)
     return key
 
 
-def _save_key(stem: Path, key: dict):
-    stem.parent.mkdir(parents=True, exist_ok=True)
-    arrays: dict = {}
-    entries = []
-    for (item, check, i), out in key.items():
-        plain = _to_cache(out.value, arrays) if out.error is None else None
-        entries.append({"item": item, "check": check, "case": i, "value": plain, "error": out.error})
-    tmp = _p(stem, ".tmp.npz")
-    np.savez(tmp, **arrays)
-    os.replace(tmp, _p(stem, ".npz"))
-    _p(stem, ".json").write_text(json.dumps(entries, allow_nan=True))
+@lru_cache(maxsize=512)
+def _mutant_key_cached(path, version: str, name: str, full: bool) -> dict:
+    rubric = load_rubric_cached(path)
+    m = next(x for x in _authoring().mutants.mistakes_of(rubric) if x.name == name)
+    stem = _stem(rubric, version, f"mutant-{name}", full)
+    cached = load_key(stem)
+    if cached is not None:
+        return cached
+    key = compute_key(rubric, _authoring().mutants.mutant_namespace(rubric, m), full=full, items={m.item})
+    save_key(stem, key)
+    return key
 
 
-def _p(stem: Path, suffix: str) -> Path:
-    return stem.parent / (stem.name + suffix)
+# ----------------------------------------------------------------------------
+# storing keys: one .npz per key set (arrays plus the JSON index), written atomically
 
 
-def _to_cache(value, arrays):
+def to_cache(value, arrays):
     """``worker.to_plain`` for already-decoded values (Events and Opaque kept as markers)."""
     if isinstance(value, Events):
         return {"__events__": [dict(e) for e in value.events]}
     if isinstance(value, Opaque):
         return {"__object__": value.type, "repr": value.repr}
     if isinstance(value, list):
-        return [_to_cache(v, arrays) for v in value]
+        return [to_cache(v, arrays) for v in value]
     if isinstance(value, dict):
-        return {k: _to_cache(v, arrays) for k, v in value.items()}
+        return {k: to_cache(v, arrays) for k, v in value.items()}
     return worker.to_plain(value, arrays)
 
 
-def _load_key(stem: Path):
+def save_key(stem: Path, key: dict):
+    """Write a key set as ``<stem>.npz`` via a temporary file and an atomic rename."""
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    arrays: dict = {}
+    entries = []
+    for (item, check, i), out in key.items():
+        plain = to_cache(out.value, arrays) if out.error is None else None
+        entries.append({"item": item, "check": check, "case": i, "value": plain, "error": out.error})
+    index = np.array(json.dumps({"format": KEY_FORMAT, "entries": entries}, allow_nan=True))
+    fd, tmp = tempfile.mkstemp(dir=stem.parent, prefix=f".{stem.name}.", suffix=".npz")
     try:
-        entries = json.loads(_p(stem, ".json").read_text())
-        with np.load(_p(stem, ".npz"), allow_pickle=False) as z:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, __index__=index, **arrays)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, stem.parent / f"{stem.name}.npz")
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def load_key(stem: Path):
+    """The key set at ``stem``, or None when absent, unreadable or of another format."""
+    try:
+        with np.load(stem.parent / f"{stem.name}.npz", allow_pickle=False) as z:
             arrays = {k: z[k] for k in z.files}
-    except (OSError, ValueError):
+        index = json.loads(str(arrays.pop("__index__")))
+    except (OSError, ValueError, KeyError):
+        return None
+    if not isinstance(index, dict) or index.get("format") != KEY_FORMAT:
         return None
     return {(e["item"], e["check"], e["case"]): Outcome(from_plain(e["value"], arrays) if e["error"] is None else None,
-                                                        e["error"]) for e in entries}
+                                                        e["error"]) for e in index["entries"]}
 
 
 # ----------------------------------------------------------------------------
-# mutants
+# frozen keys (the student's bundle)
 
 
-def mistakes_of(rubric: Rubric) -> list:
-    from reference.mistakes import mistakes_in
+class FrozenKeys:
+    """Keys read from a release bundle: public items only, frozen when the TA built it."""
 
-    return [m for mod in rubric.mistakes_modules for m in mistakes_in(importlib.import_module(mod))]
+    def __init__(self, key_version: str, expected: dict, mutants: dict, feedback: dict):
+        self.key_version = key_version
+        self._expected, self._mutants, self._feedback = expected, mutants, feedback
 
+    def expected(self, items):
+        return {k: v for k, v in self._expected.items() if k[0] in items}
 
-def _mutant_def(m, name: str) -> str:
-    """The mutant's source, undecorated and renamed to ``name``."""
-    tree = ast.parse(textwrap.dedent(inspect.getsource(m.func)))
-    fn = tree.body[0]
-    fn.decorator_list = []
-    fn.name = name
-    return ast.unparse(fn)
+    def mutants(self, items):
+        return {n: {k: v for k, v in mk.items() if k[0] in items} for n, mk in self._mutants.items()}
 
-
-def mutated_source(rubric: Rubric, m, source: str | None = None) -> str:
-    """The reference module's source with the replaced function (or method) swapped for the mutant.
-
-    The swap happens in place, so the result reads like a student's module with
-    one wrong function, and the grader's defs-only extraction sees it as such.
-    """
-    ref_src = source or reference_source(rubric)
-    lines = ref_src.splitlines(keepends=True)
-    tree = ast.parse(ref_src)
-    owner, _, attr = m.replaces.rpartition(".")
-    body = tree.body
-    if owner:
-        cls = next((n for n in body if isinstance(n, ast.ClassDef) and n.name == owner), None)
-        if cls is None:
-            raise ValueError(f"mistake {m.name}: no class {owner!r} in {rubric.reference_modules}")
-        body = cls.body
-    node = next((n for n in body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == attr), None)
-    if node is None:
-        raise ValueError(f"mistake {m.name}: {m.replaces!r} not found in {rubric.reference_modules}")
-    start = (node.decorator_list[0].lineno if node.decorator_list else node.lineno) - 1
-    end = node.end_lineno
-    while end < len(lines) and lines[end].strip().startswith("### END SOLUTION"):
-        end += 1
-    indent = " " * node.col_offset
-    new = textwrap.indent(f"# known mistake: {m.name}\n" + _mutant_def(m, attr), indent) + "\n"
-    return "".join(lines[:start]) + new + "".join(lines[end:])
+    def feedback(self, items):
+        return {i: f for i, f in self._feedback.items() if i in items}
 
 
-@lru_cache(maxsize=256)
-def _mutant_ns(reference: str, name: str, source: str) -> dict:
-    mod = types.ModuleType(f"{reference}__mutant__{name}")
-    mod.__file__ = importlib.import_module(reference).__file__
-    exec(compile(source, f"<mutant {name}>", "exec"), mod.__dict__)  # noqa: S102 - our own trusted code
-    return mod.__dict__
+def freeze(outcome: Outcome, arrays: dict) -> dict:
+    """An outcome as bundle data (arrays moved into ``arrays``)."""
+    if outcome.error is not None:
+        return {"error": outcome.error}
+    return {"value": to_cache(outcome.value, arrays)}
 
 
-def mutant_key(rubric: Rubric, m, *, full: bool = False) -> dict:
-    """Outcomes of the mutant ``m`` on the cases of its own item."""
-    return _mutant_key_cached(rubric.path, rubric.fingerprint(), m.name, full)
+def thaw(frozen: dict, arrays: dict) -> Outcome:
+    return Outcome(error=frozen["error"]) if "error" in frozen else Outcome(from_plain(frozen["value"], arrays))
 
-
-@lru_cache(maxsize=512)
-def _mutant_key_cached(path, fingerprint, name, full):
-    from grader.rubric import load_rubric_cached as load_rubric
-
-    rubric = load_rubric(path)
-    m = next(x for x in mistakes_of(rubric) if x.name == name)
-    stem = cache_dir() / "keys" / f"{rubric.assignment}-{fingerprint}" / f"mutant-{name}{'-full' if full else ''}"
-    cached = _load_key(stem)
-    if cached is not None:
-        return cached
-    ns = _mutant_ns(rubric.reference_modules[0], m.name, mutated_source(rubric, m))
-    key = compute_key(rubric, ns, full=full, items={m.item})
-    _save_key(stem, key)
-    return key

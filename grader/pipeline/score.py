@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from grader.judge import COMPARATORS, Comparison, apply_transform, compare
-from grader.model import CaseResult, CaseStatus, CheckResult, ItemResult, ItemStatus, SubmissionResult
+from grader.model import CaseResult, CaseStatus, CheckResult, ItemResult, ItemStatus
 from grader.rubric import Check, Item
 from grader.values import select
 
@@ -176,7 +176,7 @@ def score_items(items, *, full: bool, outcomes: dict, index: dict, key: dict, mu
                 feedback: dict) -> list[ItemResult]:
     """Score ``items`` from the sandbox's ``outcomes`` (by call id, found through ``index``).
 
-    ``key`` maps (item, check, case) to the expected :class:`~grader.answers.Outcome`,
+    ``key`` maps (item, check, case) to the expected :class:`~grader.pipeline.keys.Outcome`,
     ``mutant_keys`` maps a mistake name to such a mapping for that mutant, and
     ``feedback`` maps an item id to ``{mistake name: sentence}``.
     """

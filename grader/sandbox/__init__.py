@@ -473,3 +473,10 @@ def _tail(path: Path, n: int = 2000) -> str:
             return f.read().decode("utf-8", "replace")
     except OSError:
         return ""
+
+
+def worker_fingerprint() -> str:
+    """sha256 of the code that runs inside the sandbox (part of the answer-key version)."""
+    import hashlib
+
+    return hashlib.sha256(WORKER_SOURCE.read_bytes()).hexdigest()

@@ -1,0 +1,222 @@
+"""Plan: every call a submission must answer, with its inputs materialised.
+
+Inputs that are *data* (``array``, ``random``, ``ref``) are made here, in the
+trusted grader, and travel to the sandbox as arrays; inputs that are *objects*
+(``rng``, ``tensor``, ``sgd``, ``mse``, ``var``) are built on each side by the
+shared case interpreter of the worker. A :class:`Plan` also carries everything
+else grading one submission needs and that is the same for the whole class
+(the selected items, aliases, limits, data files, the provided code), so the
+one :func:`grader.pipeline.grade_submission` serves the TA's grader, the
+student's bundle and ``dlgrade validate`` alike.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from grader.model import Limits, Options
+from grader.rubric import Check, Item, Rubric, RubricError, load_rubric_cached
+from grader.values import select
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What grading a submission of one assignment needs, apart from the answer keys."""
+
+    assignment: str
+    rubric_version: int
+    items: tuple[Item, ...]
+    """The selected items, in rubric order."""
+    full: bool = False
+    calls: list[dict] = field(default_factory=list)
+    arrays: dict = field(default_factory=dict)
+    timeouts: dict[str, float] = field(default_factory=dict)
+    groups: dict[str, str] = field(default_factory=dict)
+    """call id -> its check (``item/check``): a timeout skips the rest of the group."""
+    index: dict[tuple, str] = field(default_factory=dict)
+    """(item id, check name, case index) -> call id."""
+    aliases: dict[str, list[str]] = field(default_factory=dict)
+    limits: Limits = Limits()
+    data_files: tuple[Path, ...] = ()
+    provided: tuple[dict, ...] = ()
+    """The skeleton's provided code, run before the submission's own definitions."""
+
+
+def selected_items(rubric: Rubric, opts: Options):
+    for item in rubric.items:
+        if opts.public_only and item.visibility != "public":
+            continue
+        if opts.items and item.id not in opts.items:
+            continue
+        yield item
+
+
+def make_plan(rubric: Rubric, opts: Options, keys) -> Plan:
+    """The plan of ``rubric`` under ``opts``; ``keys`` (a ReferenceKeys) gives the reference's data.
+
+    The plan is the same for every submission of a batch (inputs such as the
+    MNIST arrays are loaded once), so it is kept per key version and options;
+    callers only read it.
+    """
+    if rubric.path is None:
+        return _make_plan(rubric, opts, keys)
+    k = (str(rubric.path), keys.key_version, opts)
+    if k not in _PLANS:
+        while len(_PLANS) >= 8:
+            _PLANS.pop(next(iter(_PLANS)))
+        _PLANS[k] = _make_plan(load_rubric_cached(rubric.path), opts, keys)
+    return _PLANS[k]
+
+
+_PLANS: dict[tuple, Plan] = {}
+
+
+def _make_plan(rubric: Rubric, opts: Options, keys) -> Plan:
+    ns = keys.namespace
+    calls, arrays_all, timeouts, groups, index = [], {}, {}, {}, {}
+    seen: dict[str, str] = {}
+    items = tuple(selected_items(rubric, opts))
+    for item in items:
+        for check in item.checks:
+            if check.full and not opts.full:
+                continue
+            for i in range(len(check.cases)):
+                case, arrays = case_inputs(check, i, ns)
+                sig = case_signature(case, arrays)
+                timeout = check.timeout_s or rubric.limits.timeout_s
+                if sig in seen:  # the same call judged by several checks runs once
+                    cid = seen[sig]
+                    index[(item.id, check.name, i)] = cid
+                    timeouts[cid] = max(timeouts[cid], timeout)
+                    continue
+                cid = f"c{len(calls)}"
+                seen[sig] = cid
+                renamed = {}
+                for k, v in arrays.items():
+                    renamed[k] = f"{cid}_{k}"
+                    arrays_all[f"{cid}_{k}"] = v
+                calls.append({"id": cid, "steps": _rename(case["steps"], renamed), "returns": case["returns"]})
+                index[(item.id, check.name, i)] = cid
+                groups[cid] = f"{item.id}/{check.name}"
+                timeouts[cid] = timeout
+    return Plan(rubric.assignment, rubric.version, items, opts.full, calls, arrays_all, timeouts, groups, index,
+                dict(rubric.aliases), rubric.limits.to_limits(), tuple(keys.data_files()), tuple(keys.provided()))
+
+
+def _rename(value, renamed):
+    if isinstance(value, list):
+        return [_rename(v, renamed) for v in value]
+    if isinstance(value, dict):
+        if set(value) == {"__nd__"}:
+            return {"__nd__": renamed[value["__nd__"]]}
+        return {k: _rename(v, renamed) for k, v in value.items()}
+    return value
+
+
+def case_inputs(check: Check, case_index: int, ns: dict, seed_offset: int = 0):
+    """The case's steps with data materialised and arrays moved out: (steps, arrays)."""
+    case = check.normalised_cases()[case_index]
+    arrays: dict[str, np.ndarray] = {}
+    try:
+        steps = encode_inputs(materialise(case["steps"], ns, seed_offset), arrays)
+    except (LookupError, ValueError, TypeError) as exc:
+        raise RubricError(f"check {check.name!r}, case {case_index}: the inputs cannot be made: {exc}; "
+                          "fix the rubric and run `dlgrade validate`") from None
+    return {"steps": steps, "returns": case["returns"]}, arrays
+
+
+def case_signature(case: dict, arrays: dict) -> str:
+    """Identity of a call (steps, returns and the bytes of its input arrays): equal calls run once."""
+    h = hashlib.sha256(json.dumps(case, sort_keys=True, default=str).encode())
+    for k in sorted(arrays):
+        a = np.ascontiguousarray(arrays[k])
+        h.update(f"{k}{a.dtype}{a.shape}".encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
+
+
+
+
+def materialise(value, reference_ns: dict, seed_offset: int = 0):
+    """Replace data values (``array``, ``random``, ``ref``) by numpy arrays / Python values.
+
+    ``seed_offset`` shifts every seed (``random``, ``rng``, ``seed``): ``dlgrade
+    calibrate`` uses it to rerun a case over many seeds.
+    """
+    if isinstance(value, list):
+        return [materialise(v, reference_ns, seed_offset) for v in value]
+    if not isinstance(value, dict):
+        return value
+    if len(value) >= 1:
+        key = next(iter(value))
+        if key == "array":
+            return np.asarray(value["array"], dtype=value.get("dtype", "float64"))
+        if key == "random":
+            return _random(value["random"], seed_offset)
+        if key == "ref":
+            if value["ref"] not in reference_ns:
+                raise LookupError(f"{{ref: {value['ref']}}} is not defined in the reference module(s)")
+            obj = reference_ns[value["ref"]]
+            if "args" in value or "kwargs" in value or callable(obj):
+                args = _objects(materialise(value.get("args", []), reference_ns, seed_offset))
+                kwargs = _objects(materialise(value.get("kwargs", {}), reference_ns, seed_offset))
+                obj = obj(*args, **kwargs)
+            if "select" in value:
+                obj = select(obj, value["select"])
+            return np.array(obj) if isinstance(obj, np.ndarray) else obj
+        if key in ("rng", "seed", "torch_seed", "np_seed") and seed_offset:
+            return {**value, key: int(value[key]) + seed_offset}
+        if key == "tensor":
+            return {**value, "tensor": materialise(value["tensor"], reference_ns, seed_offset)}
+    return {k: materialise(v, reference_ns, seed_offset) for k, v in value.items()}
+
+
+def _objects(value):
+    """``{rng: n}`` / ``{seed: n}`` made real, for calling a reference function in the grader."""
+    if isinstance(value, list):
+        return [_objects(v) for v in value]
+    if isinstance(value, dict):
+        if set(value) == {"rng"}:
+            return np.random.default_rng(int(value["rng"]))
+        if set(value) == {"seed"}:
+            return int(value["seed"])
+        return {k: _objects(v) for k, v in value.items()}
+    return value
+
+
+def _random(spec: dict, seed_offset: int) -> np.ndarray:
+    rng = np.random.default_rng(int(spec.get("seed", 0)) + seed_offset)
+    shape = tuple(spec.get("shape", ()))
+    dist = spec.get("dist", "normal")
+    if dist == "normal":
+        out = rng.normal(spec.get("loc", 0.0), spec.get("scale", 1.0), size=shape)
+    elif dist == "uniform":
+        out = rng.uniform(spec.get("low", 0.0), spec.get("high", 1.0), size=shape)
+    elif dist == "sign":
+        out = rng.choice([-1.0, 1.0], size=shape)
+    else:
+        raise ValueError(f"unknown dist {dist!r} (normal, uniform, sign)")
+    return out.astype(spec.get("dtype", "float64"))
+
+
+
+
+def encode_inputs(value, arrays: dict[str, np.ndarray]):
+    """Move numpy arrays of a materialised case into ``arrays`` for the sandbox."""
+    if isinstance(value, np.ndarray):
+        key = f"i{len(arrays)}"
+        arrays[key] = value
+        return {"__nd__": key}
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, list):
+        return [encode_inputs(v, arrays) for v in value]
+    if isinstance(value, tuple):
+        return [encode_inputs(v, arrays) for v in value]
+    if isinstance(value, dict):
+        return {k: encode_inputs(v, arrays) for k, v in value.items()}
+    return value
