@@ -18,10 +18,11 @@ from concurrent.futures import ProcessPoolExecutor
 import numpy as np
 import yaml
 
-from grader import answers
+from grader.pipeline import keys as answers
+from grader.pipeline.plan import case_inputs, case_signature
 from grader.rubric import BandExpected, Rubric, bands_path, check_signature, raw_check
 from grader.rubric import load_rubric_cached as load_rubric
-from grader.score import prepare
+from grader.pipeline.score import prepare
 
 QUANTILES = (0.001, 0.999)
 _THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
@@ -33,7 +34,7 @@ def _one(args):
     rubric = load_rubric(path)
     ns = answers.reference_namespace(rubric)
     first = _check(rubric, *checks[0])
-    case, arrays = answers.case_inputs(first, 0, ns, seed_offset=k)
+    case, arrays = case_inputs(first, 0, ns, seed_offset=k)
     out = answers.run_trusted(ns, case, arrays, rubric.aliases, str(answers.data_dir()))
     values = {}
     for item_id, name in checks:
@@ -95,8 +96,8 @@ def calibrate(rubric: Rubric, *, seeds: int | None = None, margin: float = 0.25,
                 continue
             if items and item.id not in items:
                 continue
-            case, arrays = answers.case_inputs(check, 0, ns)
-            groups.setdefault(answers.case_signature(case, arrays), []).append((item.id, check.name))
+            case, arrays = case_inputs(check, 0, ns)
+            groups.setdefault(case_signature(case, arrays), []).append((item.id, check.name))
             wanted[(item.id, check.name)] = seeds or check.expected.seeds or 200
     collected: dict[tuple, list] = {k: [] for k in wanted}
     old_env = {k: os.environ.get(k) for k in _THREAD_VARS}

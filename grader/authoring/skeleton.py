@@ -16,10 +16,9 @@ from pathlib import Path
 
 import nbformat
 
-from grader.answers import reference_source
-from grader.rubric import Rubric
+from grader.authoring.mutants import reference_source
+from grader.rubric import Rubric, skeleton_dir
 
-SKELETON_DIR = Path(__file__).resolve().parent.parent / "skeletons"
 BEGIN = re.compile(r"^(\s*)### BEGIN SOLUTION\s*$")
 END = re.compile(r"^\s*### END SOLUTION\s*$")
 
@@ -119,7 +118,8 @@ def build_notebook(rubric: Rubric, *, source: str | None = None, solutions: bool
             code(defs[n])
     for item in rubric.items:
         vis = "checked by `dlgrade check`" if item.visibility == "public" else "graded after submission"
-        head = f"## {item.id}: {item.title}\n\n*{item.points:g} point{'s' if item.points != 1 else ''}, {'marked by a TA' if item.manual else vis}.*"
+        plural = "s" if item.points != 1 else ""
+        head = f"## {item.id}: {item.title}\n\n*{item.points:g} point{plural}, {'marked by a TA' if item.manual else vis}.*"
         md(head + (f"\n\n{item.description}" if item.description else ""))
         if item.manual:
             md(f"**Question.** {item.prompt}" if item.prompt else "**Your answer below.**")
@@ -164,7 +164,7 @@ def render(rubric: Rubric) -> str:
 
 
 def skeleton_path(rubric: Rubric) -> Path:
-    return SKELETON_DIR / f"{rubric.assignment}.ipynb"
+    return skeleton_dir() / f"{rubric.assignment}.ipynb"
 
 
 def write(rubric: Rubric, path: Path | None = None) -> Path:

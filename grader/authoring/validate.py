@@ -10,10 +10,12 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader import answers, skeleton
-from grader.pipeline import Options, grade_submission
+from grader.authoring import mutants as mutant_src
+from grader.authoring import skeleton
+from grader.model import ItemStatus, Options
+from grader.pipeline import ReferenceKeys, grade_submission, make_plan
+from grader.pipeline.load import read_submission
 from grader.rubric import BandExpected, Rubric
-from grader.submission import read_submission
 
 
 @dataclass(frozen=True)
@@ -28,7 +30,8 @@ def _grade_source(source: str, name: str, rubric: Rubric, opts: Options, suffix=
     with tempfile.TemporaryDirectory(prefix="dlgrade-validate-") as d:
         path = Path(d) / f"{name}{suffix}"
         path.write_text(source)
-        return grade_submission(read_submission(path), rubric, opts)
+        keys = ReferenceKeys(rubric, full=opts.full)
+        return grade_submission(read_submission(path), make_plan(rubric, opts, keys), keys, opts)
 
 
 def validate(rubric: Rubric, *, full: bool = False, unsafe: bool = False, mutants: bool = True,
@@ -55,9 +58,9 @@ def validate(rubric: Rubric, *, full: bool = False, unsafe: bool = False, mutant
     opts = Options(full=full, unsafe=unsafe)
     # 3. reference scores full marks
     say("reference")
-    ref_src = answers.reference_source(rubric)
+    ref_src = mutant_src.reference_source(rubric)
     res = _grade_source(ref_src, "reference", rubric, opts)
-    bad = [f"{i.item_id}: {i.message}" for i in res.items if i.status not in ("passed", "manual")]
+    bad = [f"{i.item_id}: {i.message}" for i in res.items if i.status not in (ItemStatus.PASSED, ItemStatus.MANUAL)]
     out.append(Finding(a, "reference scores 100%", not bad,
                        f"{res.score:g}/{res.max_score:g} in {res.seconds:.1f} s" + ("" if not bad else "; " + " | ".join(bad))))
     # 4. skeleton scores zero, without crashing
@@ -69,10 +72,10 @@ def validate(rubric: Rubric, *, full: bool = False, unsafe: bool = False, mutant
                        ("" if not scored else f"; items scoring: {', '.join(scored)}")))
     # 5. every mutant caught and named
     if mutants:
-        for m in answers.mistakes_of(rubric):
+        for m in mutant_src.mistakes_of(rubric):
             say(f"mutant {m.name}")
             try:
-                src = answers.mutated_source(rubric, m)
+                src = mutant_src.mutated_source(rubric, m)
             except ValueError as exc:
                 out.append(Finding(a, f"mutant {m.name}", False, str(exc)))
                 continue
@@ -81,7 +84,7 @@ def validate(rubric: Rubric, *, full: bool = False, unsafe: bool = False, mutant
             ir = next((i for i in res.items if i.item_id == m.item), None)
             if ir is None or not ir.checks:
                 ok, detail = False, f"item {m.item} has no check that runs (full-only checks need --full)"
-            elif ir.status == "passed":
+            elif ir.status == ItemStatus.PASSED:
                 ok, detail = False, f"NOT caught: {m.item} passes; add a case that tells it apart"
             elif m.name not in ir.mistakes:
                 ok, detail = False, f"caught ({ir.points:g}/{item.points:g}) but not named: {ir.message}"
