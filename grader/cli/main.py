@@ -4,20 +4,23 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import sys
 import time
 from pathlib import Path
 
-from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from grader.rubric import RubricError, get_rubric, load_rubric, rubric_paths
-
-console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
-err = Console(stderr=True, highlight=False)
-
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = ROOT / "examples"
+from grader import report, selfcheck
+from grader.authoring import calibrate, release, skeleton, validate
+from grader.cli.render import console, err, print_result, summary_table
+from grader.model import Options, SubmissionResult
+from grader.pipeline import failed_submission, grade_file
+from grader.pipeline.keys import cache_dir, clear_cache
+from grader.pipeline.load import SubmissionError, find_submissions
+from grader.rubric import RubricError, examples_dir, get_rubric, load_rubric, rubric_paths
+from grader.sandbox import IsolationUnavailable
 
 
 def _assignments() -> list[str]:
@@ -38,34 +41,6 @@ def _guess_assignment(path: Path) -> str:
         return hits[0]
     raise SystemExit(f"dlgrade: cannot tell which assignment {path.name} is; pass -a ASSIGNMENT "
                      f"(one of: {', '.join(_assignments())})")
-
-
-def _status_style(status: str) -> str:
-    return {"passed": "green", "partial": "yellow", "failed": "red", "not_run": "red", "manual": "cyan"}.get(status, "")
-
-
-def print_result(res, *, show_checks: bool = False):
-    title = f"{res.student}: {res.assignment} (rubric v{res.rubric_version})"
-    if res.error:
-        console.print(f"[bold red]{title}: not graded[/]: {res.error}")
-    table = Table(title=title, show_lines=False)
-    table.add_column("item")
-    table.add_column("points", justify="right")
-    table.add_column("status")
-    table.add_column("feedback", overflow="fold")
-    for it in res.items:
-        pts = f"-/{it.max_points:g}" if it.status == "manual" else f"{it.points:.3g}/{it.max_points:g}"
-        table.add_row(it.item_id, pts, f"[{_status_style(it.status)}]{it.status}[/]", it.message)
-        if show_checks and len(it.checks) > 1:
-            for c in it.checks:
-                table.add_row("", "", "  ok" if c.passed else "  fail", f"  {c.name}: {c.message}")
-    console.print(table)
-    manual = res.manual_items
-    console.print(f"[bold]score {res.score:.3g} / {res.max_score:g}[/] automatic"
-                  + (f", plus {sum(i.max_points for i in manual):g} points marked by a TA" if manual else "")
-                  + f"  ({res.seconds:.1f} s; isolation: {', '.join(res.layers) or 'none'})")
-    for w in res.warnings[:20]:
-        console.print(f"[yellow]warning[/] {w}")
 
 
 # ----------------------------------------------------------------------------
@@ -98,13 +73,11 @@ def cmd_list(args):
 
 
 def cmd_check(args):
-    from grader.pipeline import Options, grade_file
 
     path = Path(args.notebook)
     if args.bundle:
-        from grader.release import main as bundle_main
 
-        return bundle_main([str(path), "--bundle", args.bundle] + (["--json"] if args.json else []))
+        return selfcheck.main([str(path), "--bundle", args.bundle] + (["--json"] if args.json else []))
     assignment = args.assignment or _guess_assignment(path)
     opts = Options(public_only=not args.all_items, unsafe=True)
     res = grade_file(path, assignment, opts=opts)
@@ -142,10 +115,6 @@ def write_jsonl(results, path: Path):
 
 def grade_many(paths, rubric, opts, label="grading"):
     """Grade ``paths`` one after another; a grader error in one is recorded, never fatal."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    from grader.pipeline import grade_file, unreadable
-
     results = []
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                   console=err, transient=True) as bar:
@@ -154,19 +123,16 @@ def grade_many(paths, rubric, opts, label="grading"):
             bar.update(task, description=f"{label} {p.name}")
             try:
                 results.append(grade_file(p, rubric, opts=opts))
+            except IsolationUnavailable:
+                raise
             except Exception as exc:  # noqa: BLE001 - the batch must finish
-                if exc.__class__.__name__ == "IsolationUnavailable":
-                    raise
-                results.append(unreadable(p, rubric, f"grader error ({type(exc).__name__}: {exc}); "
-                                                     "please report it", opts))
+                results.append(failed_submission(p, rubric, opts, f"grader error ({type(exc).__name__}: {exc}); "
+                                                                 "please report it"))
             bar.advance(task)
     return results
 
 
 def cmd_grade(args):
-    from grader.pipeline import Options
-    from grader.sandbox import IsolationUnavailable
-    from grader.submission import SubmissionError, find_submissions
 
     rubric = get_rubric(args.assignment)
     try:
@@ -189,56 +155,31 @@ def cmd_grade(args):
         write_jsonl(results, Path(args.json))
     summary_table(results, rubric)
     if args.report:
-        from grader.report import write_reports
 
-        console.print(f"report: {write_reports(results, rubric, args.report)}")
+        console.print(f"report: {report.write_reports(results, rubric, args.report)}")
     console.print(f"{len(results)} submissions in {time.perf_counter() - t0:.1f} s -> {args.out}")
     return 0
 
 
 def cmd_report(args):
-    from grader.report import write_reports
-    from grader.score import SubmissionResult
 
     results = [SubmissionResult.from_dict(json.loads(line)) for line in open(args.results) if line.strip()]
     if not results:
         err.print(f"dlgrade: no results in {args.results}")
         return 2
-    index = write_reports(results, get_rubric(results[0].assignment), args.out)
+    index = report.write_reports(results, get_rubric(results[0].assignment), args.out)
     console.print(f"wrote {index}")
     return 0
 
 
-def summary_table(results, rubric):
-    """One row per student: automatic score, points per automatic item, a short note."""
-    auto = [it for it in rubric.items if not it.manual]
-    n_manual = len(rubric.items) - len(auto)
-    t = Table(title=f"{rubric.assignment}: {len(results)} submissions"
-                    + (f" ({n_manual} manual items left for TAs)" if n_manual else ""))
-    t.add_column("student", no_wrap=True)
-    t.add_column("score", justify="right", no_wrap=True)
-    for it in auto:
-        t.add_column(it.id, justify="right", no_wrap=True)
-    t.add_column("note", no_wrap=True, overflow="ellipsis", max_width=40)
-    for r in results:
-        pts = {i.item_id: i for i in r.items}
-        cells = ["" if pts.get(it.id) is None else f"[{_status_style(pts[it.id].status)}]{pts[it.id].points:.3g}[/]"
-                 for it in auto]
-        mistakes = dict.fromkeys(f"{i.item_id}: {m}" for i in r.items for m in i.mistakes)
-        note = (r.error or "; ".join(mistakes)).split("\n")[0]
-        t.add_row(r.student, f"{r.score:.3g}/{r.max_score:g}", *cells, note)
-    console.print(t)
-
-
 def cmd_validate(args):
-    from grader.validate import validate
 
     names = [args.assignment] if args.assignment else _assignments()
     findings = []
     for a in names:
         rubric = get_rubric(a)
         with console.status(f"validating {a}") as st:
-            findings += validate(rubric, full=args.full, unsafe=args.unsafe,
+            findings += validate.validate(rubric, full=args.full, unsafe=args.unsafe,
                                  progress=lambda s, a=a: st.update(f"validating {a}: {s}"))
     if args.json:
         print(json.dumps([f.__dict__ for f in findings], indent=1))
@@ -255,11 +196,10 @@ def cmd_validate(args):
 
 
 def cmd_calibrate(args):
-    from grader.calibrate import calibrate
 
     rubric = get_rubric(args.assignment)
     with console.status(f"calibrating {args.assignment}") as st:
-        bands = calibrate(rubric, seeds=args.seeds, margin=args.margin, items=tuple(args.item or ()),
+        bands = calibrate.calibrate(rubric, seeds=args.seeds, margin=args.margin, items=tuple(args.item or ()),
                           full=not args.quick, progress=lambda s: st.update(f"calibrating {s}"))
     for item, checks in bands.items():
         for name, b in checks.items():
@@ -269,35 +209,32 @@ def cmd_calibrate(args):
 
 
 def cmd_release(args):
-    from grader.release import build
 
-    out = build(get_rubric(args.assignment), args.out)
+    out = release.build(get_rubric(args.assignment), args.out)
     console.print(f"wrote {out}/: give it to students; they run `python check.py NOTEBOOK` in it")
     return 0
 
 
 def cmd_skeleton(args):
-    from grader import skeleton
 
     names = _assignments() if args.all or not args.assignment else [args.assignment]
     for a in names:
         path = skeleton.write(get_rubric(a))
-        console.print(f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
+        console.print(f"wrote {path}")
     return 0
 
 
 def cmd_demo(args):
-    from grader.pipeline import Options
-    from grader.submission import find_submissions
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    folders = [d for d in sorted(EXAMPLES.iterdir()) if d.is_dir() and (d.name in _assignments())] \
-        if EXAMPLES.exists() else []
+    examples = examples_dir()
+    folders = [d for d in sorted(examples.iterdir()) if d.is_dir() and (d.name in _assignments())] \
+        if examples.exists() else []
     if args.assignment:
         folders = [d for d in folders if d.name == args.assignment]
     if not folders:
-        err.print(f"dlgrade: no example submissions in {EXAMPLES}")
+        err.print(f"dlgrade: no example submissions in {examples}")
         return 2
     for d in folders:
         rubric = get_rubric(d.name)
@@ -305,16 +242,23 @@ def cmd_demo(args):
         summary_table(results, rubric)
         write_csv(results, out / f"{d.name}.csv")
         write_jsonl(results, out / f"{d.name}.jsonl")
-        from grader.report import write_reports
 
-        write_reports(results, rubric, out / d.name)
+        report.write_reports(results, rubric, out / d.name)
     console.print(f"results in {out}/: CSV, JSON lines and HTML feedback ({out}/<assignment>/index.html)")
+    return 0
+
+
+def cmd_cache_clear(args):
+    n = clear_cache(args.assignment)
+    console.print(f"removed {n} cached key set{'s' if n != 1 else ''} from {cache_dir()}")
     return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="dlgrade", description="Reference solutions and a sandboxed autograder "
                                 "for the deep-learning-theory course.")
+    p.add_argument("--course", metavar="DIR", help="a course directory (rubrics/, skeletons/, examples/); "
+                   "default: $DLGRADE_COURSE, else the course shipped with dlgrade")
     sub = p.add_subparsers(dest="command", required=True)
 
     s = sub.add_parser("list", help="assignments and their items")
@@ -370,6 +314,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--all", action="store_true")
     s.set_defaults(fn=cmd_skeleton)
 
+    s = sub.add_parser("cache", help="the answer-key cache ($DLGRADE_CACHE, default ~/.cache/dlgrade)")
+    cache_sub = s.add_subparsers(dest="cache_command", required=True)
+    c = cache_sub.add_parser("clear", help="remove cached answer keys (they are rebuilt when needed)")
+    c.add_argument("-a", "--assignment", help="only this assignment's keys")
+    c.set_defaults(fn=cmd_cache_clear)
+
     s = sub.add_parser("demo", help="grade the bundled example submissions")
     s.add_argument("-a", "--assignment")
     s.add_argument("--out", default="demo-out")
@@ -380,6 +330,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
+    if args.course:
+        if not Path(args.course, "rubrics").is_dir():
+            err.print(f"dlgrade: --course {args.course}: no rubrics/ folder there")
+            return 2
+        os.environ["DLGRADE_COURSE"] = str(Path(args.course).resolve())
     try:
         return args.fn(args)
     except RubricError as exc:
