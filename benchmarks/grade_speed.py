@@ -58,7 +58,7 @@ def main(argv=None):
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         shutil.copy(nb, work / nb.name)
-        from grader.answers import data_dir
+        from grader.pipeline.keys import data_dir
         from grader.rubric import get_rubric
 
         for f in get_rubric(args.assignment).data_files:  # the notebook may load them

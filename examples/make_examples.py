@@ -24,7 +24,8 @@ import nbformat
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from grader import answers, skeleton  # noqa: E402
+from grader.authoring import mutants as answers  # noqa: E402
+from grader.authoring import skeleton  # noqa: E402
 from grader.rubric import get_rubric, rubric_paths  # noqa: E402
 
 # top-level code a student leaves in the notebook; never run by defs-only grading
@@ -62,6 +63,18 @@ def _write(nb, path: Path):
     path.write_text(nbformat.writes(nb) + "\n")
 
 
+def bob_mistakes(rubric) -> list:
+    """The two known mistakes in bob's notebook: the first mutants of two different quick items."""
+    mistakes, seen = [], set()
+    for m in answers.mistakes_of(rubric):
+        if m.item not in seen and not rubric.item(m.item).checks[0].full:
+            mistakes.append(m)
+            seen.add(m.item)
+        if len(mistakes) == 2:
+            break
+    return mistakes
+
+
 def make(assignment: str, out_dir: Path) -> list[Path]:
     rubric = get_rubric(assignment)
     out = out_dir / assignment
@@ -72,15 +85,8 @@ def make(assignment: str, out_dir: Path) -> list[Path]:
         nb.cells.append(nbformat.v4.new_code_cell(EXPLORATION[assignment], id="exploration"))
     _write(nb, out / "alice.ipynb")
     written.append(out / "alice.ipynb")
-    mistakes, seen = [], set()
-    for m in answers.mistakes_of(rubric):
-        if m.item not in seen and not rubric.item(m.item).checks[0].full:
-            mistakes.append(m)
-            seen.add(m.item)
-        if len(mistakes) == 2:
-            break
     src = None
-    for m in mistakes:
+    for m in bob_mistakes(rubric):
         src = answers.mutated_source(rubric, m, src)
     _write(skeleton.build_notebook(rubric, source=src, solutions=True), out / "bob.ipynb")
     _write(skeleton.build_notebook(rubric), out / "carol.ipynb")

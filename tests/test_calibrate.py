@@ -6,7 +6,7 @@ import shutil
 import numpy as np
 import yaml
 
-from grader.calibrate import band_from, calibrate
+from grader.authoring.calibrate import band_from, calibrate
 from grader.rubric import load_rubric
 
 

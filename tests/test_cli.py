@@ -67,6 +67,34 @@ def test_unknown_assignment_is_a_clear_error():
 
 @pytest.mark.slow
 def test_demo(tmp_path):
+    """The demo grades every example as its name promises: alice full, bob's two mistakes named, carol 0, dave unreadable."""
+    sys.path.insert(0, str(ROOT / "examples"))
+    import make_examples
+
+    from grader.rubric import get_rubric, rubric_paths
+
     out = run("demo", "--out", str(tmp_path / "demo"))
     assert out.returncode == 0, out.stderr
-    assert list((tmp_path / "demo").glob("*.csv"))
+    for assignment in [p.stem for p in rubric_paths()]:
+        rows = {r["student"]: r for r in map(json.loads, open(tmp_path / "demo" / f"{assignment}.jsonl"))}
+        assert {"alice", "bob", "carol", "dave"} <= set(rows), assignment
+        auto_max = sum(i["max_points"] for i in rows["alice"]["items"] if i["status"] != "manual")
+        assert auto_max > 0
+        for good in ("alice", "eve"):
+            if good in rows:
+                assert _score(rows[good]) == pytest.approx(auto_max), (assignment, good, _failed(rows[good]))
+        named = {(i["item_id"], c["mistake"]) for i in rows["bob"]["items"] for c in i["checks"] if c["mistake"]}
+        expected = {(m.item, m.name) for m in make_examples.bob_mistakes(get_rubric(assignment))}
+        assert len(expected) == 2 and expected <= named, (assignment, expected, named)
+        assert 0 < _score(rows["bob"]) < auto_max
+        assert _score(rows["carol"]) == 0 and rows["carol"]["error"] is None
+        assert _score(rows["dave"]) == 0 and "not valid JSON" in rows["dave"]["error"]
+        assert (tmp_path / "demo" / assignment / "index.html").exists()
+
+
+def _score(row):
+    return sum(i["points"] for i in row["items"] if i["status"] != "manual")
+
+
+def _failed(row):
+    return [(i["item_id"], i["message"]) for i in row["items"] if i["status"] not in ("passed", "manual")]

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import nbformat
 
-from grader.extract import extract, strip_ipython
-from grader.submission import Cell, Submission
+from grader.pipeline.extract import extract, strip_ipython
+from grader.pipeline.load import Cell, Submission
 
 
 def _sub(*cells: str) -> Submission:
@@ -51,7 +51,7 @@ def test_syntax_error_skips_only_that_cell():
 
 
 def test_notebook_roundtrip(tmp_path):
-    from grader.submission import read_submission
+    from grader.pipeline.load import read_submission
 
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_markdown_cell("# hi"), nbformat.v4.new_code_cell("def f():\n    return 1"),
@@ -64,7 +64,7 @@ def test_notebook_roundtrip(tmp_path):
 
 
 def test_nbformat3_is_converted(tmp_path):
-    from grader.submission import read_submission
+    from grader.pipeline.load import read_submission
 
     v3 = {"nbformat": 3, "nbformat_minor": 0, "metadata": {},
           "worksheets": [{"cells": [{"cell_type": "code", "input": "def f():\n    return 3\n",

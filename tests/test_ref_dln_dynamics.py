@@ -364,9 +364,9 @@ def test_rubric_targets_are_the_tree_singular_values():
     """A8 compares with literal singular values of the tree data; they must match the data the case builds."""
     import yaml
 
-    from grader.rubric import RUBRIC_DIR
+    from grader.rubric import rubric_dir
 
-    rubric = yaml.safe_load((RUBRIC_DIR / "dln-dynamics.yaml").read_text())
+    rubric = yaml.safe_load((rubric_dir() / "dln-dynamics.yaml").read_text())
     a8 = next(i for i in rubric["items"] if i["id"] == "A8")
     for check in a8["checks"]:
         target = (check.get("expected") or {}).get("value") if isinstance(check.get("expected"), dict) else None

@@ -256,9 +256,9 @@ def test_rubric_cases_of_e7_do_not_depend_on_vector_vs_scalar_updates():
     """The rubric compares counts exactly: check that rounding at the threshold does not matter there."""
     import yaml
 
-    from grader.rubric import RUBRIC_DIR
+    from grader.rubric import rubric_dir
 
-    rubric = yaml.safe_load((RUBRIC_DIR / "learning-time.yaml").read_text())
+    rubric = yaml.safe_load((rubric_dir() / "learning-time.yaml").read_text())
     e7 = next(i for i in rubric["items"] if i["id"] == "E7")
     cases = [c["args"] for c in e7["checks"][0]["cases"]]
     assert len(cases) >= 5

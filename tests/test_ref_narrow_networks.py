@@ -52,8 +52,8 @@ def test_shallow_dloss_dw_matches_finite_differences():
     for w1, w2 in [(1.4, -1.6), (0.3, 0.7), (-2.0, 0.1)]:
         net = nn_ref.ShallowNarrowExercise([w1, w2])
         g1, g2 = net.dloss_dw(x, y)
-        fd1 = central_diff(lambda t: np.mean((y - t * w2 * x) ** 2), w1)
-        fd2 = central_diff(lambda t: np.mean((y - w1 * t * x) ** 2), w2)
+        fd1 = central_diff(lambda t, w2=w2: np.mean((y - t * w2 * x) ** 2), w1)
+        fd2 = central_diff(lambda t, w1=w1: np.mean((y - w1 * t * x) ** 2), w2)
         assert g1 == pytest.approx(fd1, rel=1e-7, abs=1e-9)
         assert g2 == pytest.approx(fd2, rel=1e-7, abs=1e-9)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from grader.pipeline import Options, grade_file
-from grader.release import build
+from grader.authoring.release import build
 from grader.rubric import get_rubric
 
 ROOT = Path(__file__).resolve().parent.parent

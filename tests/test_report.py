@@ -1,7 +1,6 @@
 """HTML feedback pages and the class overview."""
 from __future__ import annotations
 
-import shutil
 
 import pytest
 

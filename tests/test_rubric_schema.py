@@ -48,7 +48,9 @@ def test_errors_name_file_item_field(tmp_path, mutate, needle):
     with pytest.raises(RubricError) as exc:
         load_rubric(_write(tmp_path, d))
     msg = str(exc.value)
-    assert needle in msg and str(tmp_path / "x.yaml") in msg and "dlgrade validate" in msg or needle in msg, msg
+    assert needle in msg, msg
+    assert str(tmp_path / "x.yaml") in msg, msg
+    assert "dlgrade validate" in msg, msg
 
 
 def test_rtol_message_is_exact(tmp_path):
@@ -79,12 +81,13 @@ def test_identical_calls_run_once(tmp_path):
     """Two checks judging the same call (e.g. final train and test accuracy of one run) share it."""
     import copy
 
-    from grader.pipeline import Options, plan_calls
+    from grader.pipeline import Options, ReferenceKeys, make_plan
 
     d = copy.deepcopy(GOOD)
     check = d["items"][0]["checks"][0]
     d["items"][0]["checks"].append({**copy.deepcopy(check), "name": "c2", "compare": {"kind": "shape"}})
     d["items"][0]["checks"][0]["cases"].append({"args": [2]})
-    plan = plan_calls(load_rubric(_write(tmp_path, d)), Options())
+    rubric = load_rubric(_write(tmp_path, d))
+    plan = make_plan(rubric, Options(), ReferenceKeys(rubric))
     assert len(plan.calls) == 2
     assert plan.index[("B3", "c", 0)] == plan.index[("B3", "c2", 0)] != plan.index[("B3", "c", 1)]

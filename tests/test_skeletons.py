@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from grader import skeleton
+from grader.authoring import skeleton
 from grader.rubric import get_rubric, rubric_paths
 
 ASSIGNMENTS = [p.stem for p in rubric_paths()]

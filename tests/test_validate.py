@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from grader.rubric import get_rubric, rubric_paths
-from grader.validate import validate
+from grader.authoring.validate import validate
 
 # torch-heavy assignments: every sandboxed run imports torch (~2 s each)
 SLOW = {"dln-dynamics", "linear-deep-learning", "backprop"}
@@ -21,7 +21,7 @@ def test_validate(assignment):
 
 
 def test_validate_toy(toy_rubric, tmp_path, monkeypatch):
-    from grader import skeleton
+    from grader.authoring import skeleton
 
     monkeypatch.setattr(skeleton, "SKELETON_DIR", tmp_path)
     skeleton.write(toy_rubric)

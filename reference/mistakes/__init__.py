@@ -42,6 +42,6 @@ def mistake(*, item: str, replaces: str, feedback: str):
 
 def mistakes_in(module) -> list[Mistake]:
     """All mutants registered in ``module``, in source order."""
-    found = [getattr(v, "__dlgrade_mistake__") for v in vars(module).values()
+    found = [v.__dlgrade_mistake__ for v in vars(module).values()
              if callable(v) and hasattr(v, "__dlgrade_mistake__")]
     return sorted(found, key=lambda m: m.func.__code__.co_firstlineno)

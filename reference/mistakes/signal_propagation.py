@@ -216,7 +216,7 @@ def correlation_trajectory__covariance(x1, x2, sigma_w, sigma_b, width, depth, r
                   "and (1/N) Tr(W^T W) alone is just sigma_w**2.")
 def chi1_empirical__missing_d(sigma_w, sigma_b, width, rng):
     q = q_star(sigma_w, sigma_b)
-    x = np.tanh(np.sqrt(q) * rng.standard_normal(width))
+    x = np.tanh(np.sqrt(q) * rng.standard_normal(width))  # noqa: F841 - drawn: the rng stream stays the reference's
     w, b = _random_layer(rng, width, width, sigma_w, sigma_b)
     return float(np.sum(w**2) / width)
 
