@@ -1,6 +1,6 @@
 """HTML feedback: one page per student and a class overview (jinja2).
 
-Pages are built from plain :class:`~grader.score.SubmissionResult` data (so a
+Pages are built from plain :class:`~grader.model.SubmissionResult` data (so a
 report can be made later from ``--json`` results), plus what the submission
 file itself holds: the answers to manual items and the figures the student
 saved in the notebook's outputs. Nothing is executed. Reference figures, when
@@ -21,8 +21,9 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from grader.rubric import Rubric
-from grader.score import SubmissionResult
-from grader.submission import SubmissionError, read_submission
+from grader.model import SubmissionResult
+from grader.pipeline.keys import cache_dir, key_version
+from grader.pipeline.load import SubmissionError, read_submission
 
 
 def _env() -> Environment:
@@ -45,10 +46,8 @@ def reference_figures(rubric: Rubric, out_dir: Path) -> list[tuple[str, str]]:
     """
     import shutil
 
-    from grader.answers import cache_dir
-
     figs = []
-    cache = cache_dir() / "figures" / f"{rubric.assignment}-{rubric.fingerprint()}"
+    cache = cache_dir() / "figures" / f"{rubric.assignment}-{key_version(rubric)}"
     for name in [m.replace("reference.", "reference.figures.", 1) for m in rubric.reference_modules]:
         try:
             mod = importlib.import_module(name)
