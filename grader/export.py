@@ -124,19 +124,10 @@ def strip_expected(text: str, *, failed: bool) -> str:
 
 def student_message(item: ItemResult | dict) -> str:
     """The item's message as a student may read it: hidden items lose their expected values."""
-    it = _item(item)
-    if it.visibility != "hidden":
-        return it.message
-    return strip_expected(it.message, failed=it.status != "passed")
-
-
-def _item(item) -> ItemResult:
-    if isinstance(item, ItemResult):
-        return item
-    from grader.score import CaseResult, CheckResult
-
-    return ItemResult(**{**item, "checks": tuple(
-        CheckResult(**{**c, "cases": tuple(CaseResult(**k) for k in c["cases"])}) for c in item["checks"])})
+    get = item.get if isinstance(item, dict) else (lambda key: getattr(item, key))
+    if get("visibility") != "hidden":
+        return get("message")
+    return strip_expected(get("message"), failed=str(get("status")) != "passed")
 
 
 # ----------------------------------------------------------------------------

@@ -307,3 +307,38 @@ def test_rows_from_dicts_and_results_agree(graded, toy_rubric):
     a = rows(graded, toy_rubric)
     b = rows([r.to_dict() for r in graded], toy_rubric)
     assert [(x.student, x.total, x.max, x.pending) for x in a] == [(x.student, x.total, x.max, x.pending) for x in b]
+
+
+def test_exports_from_the_real_gradebook(graded, toy_rubric, tmp_path):
+    """The same files from the SQLite gradebook as from the stand-in (runs once branch ``batch`` is in)."""
+    gradebook = pytest.importorskip("grader.batch.gradebook", reason="the gradebook (branch batch) is not merged yet")
+    from grader.manual import export_manual, import_marks
+    from grader.report import write_reports
+
+    with gradebook.Gradebook.open(tmp_path / "class.gradebook.sqlite") as gb:
+        gb.acquire_writer()
+        run = gb.start_run("toy", toy_rubric.fingerprint(), grader_version="test", layers=[], options={})
+        for r in graded:
+            gb.record(run, {"student_id": r.student, "path": r.path, "sha256": r.sha256 or "-", "size": 1,
+                            "mtime": 0.0}, r.to_dict())
+        gb.finish_run(run)
+        sheet = export_manual(gb.latest_results("toy"), toy_rubric, tmp_path / "manual",
+                              marks=gb.manual_marks("toy"))
+        table = read_csv(sheet)
+        table[2][3:] = ["1.5", "fine", "ta"]
+        with open(sheet, "w", newline="") as f:
+            csv.writer(f).writerows(table)
+        gb.set_manual_marks(import_marks(sheet, toy_rubric, gb.students()))
+        marks = gb.manual_marks("toy")
+        assert {k: v["mark"] for k, v in marks.items()} == {("102", "T5"): 1.5}
+        for fmt in ("csv", "canvas", "moodle"):
+            stand_in = StandInGradebook(graded, marks)
+            a = export(gb.latest_results("toy"), toy_rubric, fmt, tmp_path / f"gb.{fmt}", manual=marks, **(
+                {"now": dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)} if fmt == "moodle" else {}))
+            b = export(stand_in.latest_results(), toy_rubric, fmt, tmp_path / f"si.{fmt}",
+                       manual=stand_in.manual_marks(), **(
+                {"now": dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)} if fmt == "moodle" else {}))
+            assert a.read_text() == b.read_text(), fmt
+        index = write_reports(gb.latest_results("toy"), toy_rubric, tmp_path / "report", manual=marks,
+                              with_reference_figures=False)
+        assert "1.5" in (tmp_path / "report" / "102.html").read_text() and index.exists()
