@@ -33,8 +33,9 @@ def _env() -> Environment:
 
 
 _KEEP = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-.")
-RESERVED = frozenset({"index"})
-"""Stems the report uses for its own pages."""
+RESERVED = frozenset({"index", "con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)),
+                      *(f"lpt{i}" for i in range(10))})
+"""Stems a student page never gets: the report's own page and Windows device names."""
 
 
 def file_stem(student: str) -> str:
@@ -44,7 +45,7 @@ def file_stem(student: str) -> str:
     other character (``_`` and capitals included) becomes ``_`` and two hex
     digits per UTF-8 byte. Decoding gives the id back, so two ids never share
     a stem, not even on a case-insensitive file system; a reserved stem
-    (``index``) has its first letter escaped. Stems over 200 characters are
+    (``index``, Windows device names) has its first letter escaped. Stems over 200 characters are
     ``_h`` and the id's sha256.
     """
     out = []
@@ -54,7 +55,7 @@ def file_stem(student: str) -> str:
         else:
             out.append("".join(f"_{b:02x}" for b in ch.encode("utf-8")))
     stem = "".join(out) or "_"
-    if stem in RESERVED:
+    if stem.split(".", 1)[0] in RESERVED:
         stem = f"_{ord(stem[0]):02x}{stem[1:]}"
     if len(stem) > 200:
         import hashlib

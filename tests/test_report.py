@@ -77,9 +77,11 @@ def test_page_names_are_injective(a, b):
 def test_page_names_of_look_alike_students():
     from grader.report import page_name
 
-    names = ["li wei", "li_wei", "Li Wei", "li-wei", "index", "INDEX", "_69ndex", "", ".hidden", "..", "a" * 300]
+    names = ["li wei", "li_wei", "Li Wei", "li-wei", "index", "INDEX", "_69ndex", "", ".hidden", "..", "a" * 300,
+             "con", "nul", "com1", "con.x"]
     pages = [page_name(n) for n in names]
     assert len(set(pages)) == len(names)
+    assert not {"index.html", "con.html", "nul.html", "com1.html", "con.x.html"} & set(pages)
     assert page_name("alice") == "alice.html" and page_name("12345") == "12345.html"
 
 
