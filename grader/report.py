@@ -21,7 +21,6 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from grader.rubric import Rubric
-from grader.score import SubmissionResult
 from grader.submission import SubmissionError, read_submission
 
 
