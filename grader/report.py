@@ -20,10 +20,11 @@ from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from grader.rubric import Rubric
-from grader.model import SubmissionResult
+from grader.export import rows
+from grader.names import file_stem, page_name
 from grader.pipeline.keys import cache_dir, key_version
 from grader.pipeline.load import SubmissionError, read_submission
+from grader.rubric import Rubric
 
 
 def _env() -> Environment:
@@ -31,10 +32,6 @@ def _env() -> Environment:
     env.filters["basename"] = lambda p: os.path.basename(str(p))
     env.filters["pagename"] = page_name
     return env
-
-
-def page_name(student: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]", "_", student) + ".html"
 
 
 def reference_figures(rubric: Rubric, out_dir: Path) -> list[tuple[str, str]]:
@@ -70,37 +67,78 @@ def reference_figures(rubric: Rubric, out_dir: Path) -> list[tuple[str, str]]:
     return figs
 
 
-def write_reports(results: list[SubmissionResult], rubric: Rubric, out_dir: str | Path, *,
+_BASE64 = re.compile(r"[A-Za-z0-9+/=]+")
+
+
+def histogram(totals: list[float], top: float, *, bins: int | None = None) -> list[dict]:
+    """Counts of ``totals`` in equal bins over ``[0, top]`` (one per point up to 20 points, else 10)."""
+    if top <= 0:
+        return []
+    n = bins or (int(top) if top <= 20 and float(top).is_integer() else 10)
+    width = top / n
+    counts = [0] * n
+    for t in totals:
+        counts[min(n - 1, max(0, int(t / width + 1e-9)))] += 1
+    return [{"lo": k * width, "hi": (k + 1) * width, "count": c} for k, c in enumerate(counts)]
+
+
+def overview_stats(table, rubric: Rubric, *, slowest: int = 5, mistakes: int = 10) -> dict:
+    """What the class overview shows, from :func:`grader.export.rows`."""
+    results = [row.result for row in table]
+    items = []
+    for it in rubric.items:
+        if it.manual:
+            got = [row.points[it.id] for row in table if it.id in row.points]
+            counts = collections.Counter()
+        else:
+            found = [i for r in results for i in r.items if i.item_id == it.id]
+            got = [i.points for i in found]
+            counts = collections.Counter(m for i in found for m in dict.fromkeys(i.mistakes))
+        full = sum(p >= it.points - 1e-9 for p in got)
+        items.append({"id": it.id, "title": it.title, "points": it.points, "manual": it.manual, "n": len(got),
+                      "full": full, "full_rate": full / len(got) if got else 0.0,
+                      "mean": sum(got) / len(got) if got else 0.0, "mistakes": counts.most_common(3)})
+    named = collections.Counter((i.item_id, m) for r in results for i in r.items for m in dict.fromkeys(i.mistakes))
+    failed = [(r.student, r.error or "no item ran: " + next((i.message for i in r.items if i.status == "not_run"), ""))
+              for r in results
+              if r.error or (any(i.status != "manual" for i in r.items)
+                             and all(i.status in ("not_run", "manual") for i in r.items))]
+    top = max((row.max for row in table), default=rubric.max_points)
+    bars = histogram([row.total for row in table], top)
+    return {"per_item": items, "mistakes": [(item, name, n) for (item, name), n in named.most_common(mistakes)],
+            "failed": failed, "slowest": sorted(results, key=lambda r: -r.seconds)[:slowest],
+            "histogram": bars, "hist_max": max((b["count"] for b in bars), default=0), "top": top,
+            "mean": sum(row.total for row in table) / len(table) if table else 0.0}
+
+
+def write_reports(results, rubric: Rubric, out_dir: str | Path, *, manual: dict | None = None,
                   with_reference_figures: bool = True) -> Path:
-    """Write ``out_dir/index.html`` and one page per student; returns the index path."""
+    """Write ``out_dir/index.html`` and one page per student; returns the index path.
+
+    ``results`` are :class:`SubmissionResult` or their dicts (one per
+    student); ``manual`` the marks of manual items, ``{(student_id, item_id):
+    {mark, comment, ...}}`` as the gradebook gives them.
+    """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    table = rows(results, rubric, manual)
     env = _env()
     ref_figs = reference_figures(rubric, out) if with_reference_figures else []
     manual_max = sum(i.points for i in rubric.items if i.manual)
     page = env.get_template("student.html.j2")
-    for r in results:
+    for row in table:
+        r = row.result
         answers, images = {}, ()
         try:
             sub = read_submission(r.path)
-            answers, images = sub.answers, sub.images
+            answers = sub.answers
+            images = tuple((cell, png) for cell, png in sub.images if _BASE64.fullmatch(png))
         except (SubmissionError, OSError):
             pass
-        (out / page_name(r.student)).write_text(page.render(r=r, answers=answers, images=images,
+        (out / page_name(r.student)).write_text(page.render(r=r, row=row, answers=answers, images=images,
                                                             ref_figures=ref_figs, manual_max=manual_max))
-    stats = []
-    for it in rubric.items:
-        if it.manual:
-            continue
-        got = [i for r in results for i in r.items if i.item_id == it.id]
-        counts = collections.Counter(m for i in got for m in dict.fromkeys(i.mistakes))
-        stats.append({"id": it.id, "title": it.title, "points": it.points,
-                      "full": sum(i.points >= it.points - 1e-9 for i in got),
-                      "mean": sum(i.points for i in got) / len(got) if got else 0.0,
-                      "mistakes": counts.most_common(3)})
-    mean = sum(r.score for r in results) / len(results) if results else 0.0
     index = out / "index.html"
     index.write_text(env.get_template("overview.html.j2").render(
-        rubric=rubric, results=results, item_stats=stats, mean=mean,
-        max_auto=sum(i.points for i in rubric.items if not i.manual)))
+        rubric=rubric, table=table, stats=overview_stats(table, rubric),
+        auto_items=[i for i in rubric.items if not i.manual]))
     return index
