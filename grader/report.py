@@ -21,7 +21,7 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from grader.export import rows
-from grader.names import file_stem, page_name
+from grader.names import page_name
 from grader.pipeline.keys import cache_dir, key_version
 from grader.pipeline.load import SubmissionError, read_submission
 from grader.rubric import Rubric
