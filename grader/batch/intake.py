@@ -137,13 +137,17 @@ def _inside(real: str, root: str) -> bool:
     return real == root or real.startswith(root.rstrip(os.sep) + os.sep)
 
 
+def _size(n: float) -> str:
+    return f"{n / 2**20:.0f} MB" if n >= 2**20 else f"{n / 1024:.1f} kB"
+
+
 def _check_file(st: os.stat_result, name: str, limit: int):
     if not stat.S_ISREG(st.st_mode):
         raise Refused(f"{name} is not a regular file (FIFO, device or socket): refused")
     if st.st_nlink > 1 and not st.st_mode & stat.S_IROTH:
         raise Refused(f"{name} is a hardlink ({st.st_nlink} links) to a file others cannot read: refused")
     if st.st_size > limit:
-        raise Refused(f"{name} is {st.st_size / 2**20:.0f} MB (limit {limit / 2**20:.0f} MB); not read")
+        raise Refused(f"{name} is {_size(st.st_size)} (limit {_size(limit)}); not read")
 
 
 def _read_file(path: str, name: str, limit: int) -> bytes:
@@ -152,7 +156,7 @@ def _read_file(path: str, name: str, limit: int) -> bytes:
         _check_file(os.fstat(f.fileno()), name, limit)
         data = f.read(limit + 1)
     if len(data) > limit:
-        raise Refused(f"{name} grew past {limit / 2**20:.0f} MB while being read; not read")
+        raise Refused(f"{name} grew past {_size(limit)} while being read; not read")
     return data
 
 
@@ -184,7 +188,7 @@ def _walk_folder(folder: str, root: str, *, max_bytes: int, max_files: int, limi
             data = _read_file(full, os.path.relpath(os.path.join(dirpath, fn), root), limit)
             total += len(data)
             if total > max_bytes:
-                raise Refused(f"folder holds more than {max_bytes / 2**20:.0f} MB of notebooks and modules: refused")
+                raise Refused(f"folder holds more than {_size(max_bytes)} of notebooks and modules: refused")
             files[PurePosixPath(*Path(rel).parts).as_posix()] = data
     return files
 
