@@ -239,13 +239,21 @@ class Gradebook:
     def runs(self) -> list[dict]:
         return [dict(r) for r in self.db.execute("SELECT * FROM runs ORDER BY id")]
 
-    def needs_grading(self, student_id, sha256, rubric_fingerprint, *, options_key: str = "") -> bool:
-        """False when this file was already graded (no grader failure) with this rubric and these options."""
-        row = self.db.execute(
-            "SELECT 1 FROM results WHERE student_id = ? AND sha256 = ? AND rubric_fingerprint = ? "
-            "AND options_key = ? AND grader_failed = 0 LIMIT 1",
-            (student_id, sha256, rubric_fingerprint, options_key)).fetchone()
-        return row is None
+    def needs_grading(self, student_id, sha256, rubric_fingerprint, *, options_key: str = "",
+                      assignment: str | None = None) -> bool:
+        """False when the student's newest result is of this file, rubric and options (and no grader failure).
+
+        Only the newest result counts: a student who goes back to an older file is graded again.
+        """
+        if assignment is None:
+            r = self.db.execute("SELECT assignment FROM results WHERE rubric_fingerprint = ? LIMIT 1",
+                                (rubric_fingerprint,)).fetchone()
+            if r is None:
+                return True
+            assignment = r[0]
+        row = self.latest_row(student_id, assignment)
+        return not (row and row["sha256"] == sha256 and row["rubric_fingerprint"] == rubric_fingerprint
+                    and row["options_key"] == options_key and not row["grader_failed"])
 
     def record(self, run_id, entry_meta: dict, result: dict) -> int:
         """Store one scored result (one transaction); returns its result id.

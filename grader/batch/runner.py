@@ -347,7 +347,7 @@ def run_batch(class_dir, rubric, *, db_path=None, opts=None, workers=None, sched
                     tasks.append(_Task(e, base=row))
                 else:
                     summary.already_done += 1
-            elif regrade or not (same_file and row["rubric_fingerprint"] == fp):
+            elif regrade or gb.needs_grading(e.student_id, e.sha256, fp, options_key=okey, assignment=rubric.assignment):
                 tasks.append(_Task(e))
             else:
                 summary.already_done += 1
