@@ -261,7 +261,8 @@ class _Task:
     entry: object
     base: dict | None = None
     """For an item re-grade: the stored results row the item is merged into."""
-    attempts: int = 0
+    suspect: bool = False
+    """In flight when a worker process died: graded again, alone."""
 
 
 def _rubric_ref(rubric) -> str:
@@ -389,6 +390,8 @@ def run_batch(class_dir, rubric, *, db_path=None, opts=None, workers=None, sched
                            where=backend.where if backend else "")
             while queue or inflight:
                 while queue and len(inflight) < backend.window():
+                    if inflight and (queue[0].suspect or any(t.suspect for t, _ in inflight.values())):
+                        break  # a suspect of a dead worker runs alone, so the next death names the culprit
                     task = queue.popleft()
                     e = task.entry
                     try:
@@ -413,17 +416,18 @@ def run_batch(class_dir, rubric, *, db_path=None, opts=None, workers=None, sched
                     elif backend.broken(exc):  # a worker process died: every task in flight fails with it
                         broken = True
                         reporter.requeue(task.entry.student_id)
-                        task.attempts += 1
-                        if task.attempts >= 2:
-                            fail(task, "grader error (the grading process died twice on this submission); "
-                                       "please report it")
+                        if task.suspect:
+                            fail(task, "grader error (the grading process died on this submission, also when "
+                                       "graded alone); please report it")
                         else:
+                            task.suspect = True
                             queue.appendleft(task)
                     else:
                         fail(task, f"grader error ({type(exc).__name__}: {exc}); please report it")
                 if broken:
                     for task, _ in inflight.values():
                         reporter.requeue(task.entry.student_id)
+                        task.suspect = True
                         queue.appendleft(task)
                     inflight.clear()
                     backend.renew()
@@ -454,20 +458,21 @@ def run_batch(class_dir, rubric, *, db_path=None, opts=None, workers=None, sched
     return summary
 
 
-def run_from_args(args, *, stream=None) -> BatchSummary:
+def run_from_args(args, *, stream=None, **run_kw) -> BatchSummary:
     """``dlgrade grade`` with the flags of :func:`add_grade_arguments` (plus directory, assignment, full,
-    unsafe, item); raises :class:`BatchError` with the message and ``exit_code`` to use."""
+    unsafe, item); raises :class:`BatchError` with the message and ``exit_code`` to use.
+    ``run_kw`` overrides :func:`run_batch` arguments (``rubric``, ``grade_fn``, ``progress``...)."""
     from grader.batch.gradebook import GradebookBusy
     from grader.pipeline import Options
 
     opts = Options(full=getattr(args, "full", False), unsafe=getattr(args, "unsafe", False),
                    items=tuple(getattr(args, "item", None) or ()))
+    kw = dict(rubric=args.assignment, db_path=args.db, opts=opts, workers=args.workers, scheduler=args.scheduler,
+              regrade=args.regrade, regrade_item=args.regrade_item, id_pattern=args.id_pattern,
+              id_from=args.id_from, progress="quiet" if args.quiet else "auto", wait_s=args.wait, stream=stream)
+    kw.update(run_kw)
     try:
-        return run_batch(args.directory, args.assignment, db_path=args.db, opts=opts, workers=args.workers,
-                         scheduler=args.scheduler, regrade=args.regrade, regrade_item=args.regrade_item,
-                         id_pattern=args.id_pattern, id_from=args.id_from,
-                         progress="quiet" if args.quiet else getattr(args, "progress", "auto"),
-                         wait_s=args.wait, stream=stream)
+        return run_batch(args.directory, kw.pop("rubric"), **kw)
     except GradebookBusy as exc:
         raise BatchError(str(exc)) from None
 
