@@ -175,14 +175,14 @@ class _Local:
 
 
 class _Dask:
-    def __init__(self, address: str):
+    def __init__(self, address: str, timeout_s: float = 20):
         try:
             import distributed
         except ImportError:
             raise BatchError("--scheduler needs Dask: pip install 'dlgrade[dask]'") from None
         self.distributed = distributed
         try:
-            self.client = distributed.Client(address, timeout="20s", set_as_default=False)
+            self.client = distributed.Client(address, timeout=f"{timeout_s}s", set_as_default=False)
         except (OSError, TimeoutError) as exc:
             raise BatchError(f"cannot reach the Dask scheduler at {address} ({exc})") from None
         self.address = address
@@ -194,10 +194,12 @@ class _Dask:
         return self.client.submit(grade_payload, payload, rubric_ref, opts, grade_fn, key=key, pure=False)
 
     def wait(self, futures, timeout):
-        try:
-            return self.distributed.wait(list(futures), timeout=timeout, return_when="FIRST_COMPLETED").done
-        except TimeoutError:
-            return {f for f in futures if f.done()}
+        deadline = time.monotonic() + timeout
+        while True:  # Future.done() is local state the client keeps up to date
+            done = {f for f in futures if f.done()}
+            if done or time.monotonic() >= deadline:
+                return done
+            time.sleep(0.05)
 
     def broken(self, exc) -> bool:
         return False
@@ -284,7 +286,7 @@ def _grader_version() -> str:
 
 def run_batch(class_dir, rubric, *, db_path=None, opts=None, workers=None, scheduler=None, regrade=False,
               regrade_item=None, id_pattern=None, id_from="name", progress="auto", grade_fn=None,
-              wait_s: float = 0, stream=None) -> BatchSummary:
+              wait_s: float = 0, stream=None, scheduler_timeout_s: float = 20) -> BatchSummary:
     """Grade every submission of ``class_dir`` that the gradebook does not have yet; see the module docstring.
 
     ``rubric``: a Rubric or an assignment name. ``grade_fn(path, rubric_ref, opts)`` replaces the
@@ -385,7 +387,7 @@ def run_batch(class_dir, rubric, *, db_path=None, opts=None, workers=None, sched
         status = "finished"
         try:
             if tasks:
-                backend = _Dask(scheduler) if scheduler else _Local(workers or os.cpu_count() or 1)
+                backend = _Dask(scheduler, scheduler_timeout_s) if scheduler else _Local(workers or os.cpu_count() or 1)
             reporter.start(len(tasks), already=summary.already_done, skipped=len(intake.skipped),
                            where=backend.where if backend else "")
             while queue or inflight:
