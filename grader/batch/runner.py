@@ -401,6 +401,8 @@ def run_batch(class_dir, rubric, *, db_path=None, opts=None, workers=None, sched
                     except Refused as exc:
                         fail(task, f"could not be read when its turn came: {exc}")
                         continue
+                    if task.base is not None and payload.sha256 != task.base["sha256"]:
+                        task.base = None  # changed since the intake: grade it whole
                     fut = backend.submit(payload, ref, item_opts if task.base else opts, grade_fn,
                                          key=f"dlgrade-{run_id}-{payload.sha256[:12]}-{len(inflight)}-{time.time_ns()}")
                     inflight[fut] = (task, payload.sha256)
