@@ -412,7 +412,13 @@ def run_batch(class_dir, rubric, *, db_path=None, opts=None, workers=None, sched
                     task, sha = inflight.pop(fut)
                     exc = fut.exception()
                     if exc is None:
-                        commit(task, fut.result(), sha)
+                        res = fut.result()
+                        theirs = res.get("key_version")
+                        if grade_fn is None and theirs and theirs != fp:
+                            fail(task, f"grader error (the worker graded with rubric fingerprint {theirs}, this "
+                                       f"grader has {fp}: install the same dlgrade version on the workers)")
+                        else:
+                            commit(task, res, sha)
                     elif type(exc).__name__ == "IsolationUnavailable":
                         err = BatchError(str(exc))
                         err.exit_code = 3
