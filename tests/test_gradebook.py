@@ -198,7 +198,7 @@ def test_item_regrade_request_resumes_and_closes(gb):
 
 def test_results_round_trip_through_submission_result(gb, toy_rubric, tmp_path):
     from grader.pipeline import unreadable
-    from grader.score import SubmissionResult
+    from grader.model import SubmissionResult
 
     res = unreadable(tmp_path / "x.ipynb", toy_rubric, "is empty").to_dict()
     run = gb.start_run("toy", "fp1", grader_version="t", layers=[], options={})

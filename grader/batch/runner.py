@@ -18,11 +18,17 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 from functools import lru_cache
+from importlib.metadata import version
 from pathlib import Path
 
-from grader.batch.gradebook import Gradebook, GradebookError, merge_item
-from grader.batch.intake import IntakeError, Refused, Skipped, discover, materialise, read_payload
+from grader.batch.gradebook import Gradebook, GradebookBusy, GradebookError, merge_item
+from grader.batch.intake import ID_FROM, IntakeError, Refused, Skipped, discover, materialise, read_payload
 from grader.batch.progress import make_reporter
+from grader.model import Options
+from grader.pipeline import failed_submission, grade_file
+from grader.pipeline.keys import key_version
+from grader.rubric import Rubric, RubricError, get_rubric, load_rubric_cached, rubric_dir
+from grader.sandbox import available_layers
 
 
 class BatchError(RuntimeError):
@@ -66,14 +72,12 @@ def options_key(opts) -> str:
 
 @lru_cache(maxsize=8)
 def _rubric(ref: str):
-    from grader.rubric import get_rubric, load_rubric_cached
 
     return load_rubric_cached(ref) if ref.endswith((".yaml", ".yml")) else get_rubric(ref)
 
 
 def grade_path(path, rubric_ref: str, opts):
     """The default grade function: the pipeline's ``grade_file``."""
-    from grader.pipeline import grade_file
 
     return grade_file(path, _rubric(rubric_ref), opts=opts)
 
@@ -268,16 +272,14 @@ class _Task:
 
 
 def _rubric_ref(rubric) -> str:
-    from grader.rubric import RUBRIC_DIR
 
-    if rubric.path is not None and Path(rubric.path).resolve() != (RUBRIC_DIR / f"{rubric.assignment}.yaml").resolve():
+    if rubric.path is not None and Path(rubric.path).resolve() != (rubric_dir() / f"{rubric.assignment}.yaml").resolve():
         return str(Path(rubric.path).resolve())
     return rubric.assignment
 
 
 def _grader_version() -> str:
     try:
-        from importlib.metadata import version
 
         return version("dlgrade")
     except Exception:  # noqa: BLE001 - not installed as a distribution
@@ -292,8 +294,6 @@ def run_batch(class_dir, rubric, *, db_path=None, opts=None, workers=None, sched
     ``rubric``: a Rubric or an assignment name. ``grade_fn(path, rubric_ref, opts)`` replaces the
     pipeline (tests). Raises :class:`BatchError` (or GradebookBusy) for anything the user must fix.
     """
-    from grader.pipeline import Options, unreadable
-    from grader.rubric import Rubric, RubricError, get_rubric
 
     t0 = time.monotonic()
     opts = opts or Options()
@@ -314,7 +314,6 @@ def run_batch(class_dir, rubric, *, db_path=None, opts=None, workers=None, sched
         raise BatchError(str(exc)) from None
     layers: tuple[str, ...] = ()
     if scheduler is None and grade_fn is None:
-        from grader.sandbox import available_layers
 
         layers = available_layers()
         if not opts.unsafe and "namespaces" not in layers:
@@ -331,7 +330,7 @@ def run_batch(class_dir, rubric, *, db_path=None, opts=None, workers=None, sched
         raise BatchError(str(exc)) from None
     with gb:
         gb.acquire_writer(wait_s)
-        fp = rubric.fingerprint()
+        fp = key_version(rubric)
         okey = options_key(opts)
         ref = _rubric_ref(rubric)
         item_opts = dataclasses.replace(opts, items=(regrade_item,)) if regrade_item else opts
@@ -381,7 +380,7 @@ def run_batch(class_dir, rubric, *, db_path=None, opts=None, workers=None, sched
             reporter.finish(e.student_id, result, bad)
 
         def fail(task: _Task, reason: str):
-            res = unreadable(Path(task.entry.path), rubric, reason, item_opts if task.base else opts).to_dict()
+            res = failed_submission(Path(task.entry.path), rubric, item_opts if task.base else opts, reason).to_dict()
             commit(task, res, task.entry.sha256, failed_grader=True)
 
         status = "finished"
@@ -472,8 +471,6 @@ def run_from_args(args, *, stream=None, **run_kw) -> BatchSummary:
     """``dlgrade grade`` with the flags of :func:`add_grade_arguments` (plus directory, assignment, full,
     unsafe, item); raises :class:`BatchError` with the message and ``exit_code`` to use.
     ``run_kw`` overrides :func:`run_batch` arguments (``rubric``, ``grade_fn``, ``progress``...)."""
-    from grader.batch.gradebook import GradebookBusy
-    from grader.pipeline import Options
 
     opts = Options(full=getattr(args, "full", False), unsafe=getattr(args, "unsafe", False),
                    items=tuple(getattr(args, "item", None) or ()))
@@ -490,7 +487,6 @@ def run_from_args(args, *, stream=None, **run_kw) -> BatchSummary:
 def add_grade_arguments(parser) -> None:
     """The batch flags of ``dlgrade grade``: --db --workers --scheduler --regrade --regrade-item --id-pattern
     --id-from --quiet --wait."""
-    from grader.batch.intake import ID_FROM
 
     g = parser.add_argument_group("batch")
     g.add_argument("--db", metavar="FILE", help="the gradebook (default: <assignment>.gradebook.sqlite beside "

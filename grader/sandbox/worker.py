@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import io
 import json
-import math
 import os
 import sys
 import time
