@@ -2,25 +2,20 @@
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import sys
-import time
 from pathlib import Path
 
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from grader import report, selfcheck
+from grader import batch, export, manual, report, selfcheck
 from grader.authoring import calibrate, release, skeleton, validate
 from grader.cli.render import console, err, print_result, summary_table
 from grader.model import Options, SubmissionResult
-from grader.pipeline import failed_submission, grade_file
+from grader.pipeline import grade_file
 from grader.pipeline.keys import cache_dir, clear_cache
-from grader.pipeline.load import SubmissionError, find_submissions
 from grader.rubric import RubricError, examples_dir, get_rubric, load_rubric, rubric_paths
-from grader.sandbox import IsolationUnavailable
 
 
 def _assignments() -> list[str]:
@@ -73,10 +68,8 @@ def cmd_list(args):
 
 
 def cmd_check(args):
-
     path = Path(args.notebook)
     if args.bundle:
-
         return selfcheck.main([str(path), "--bundle", args.bundle] + (["--json"] if args.json else []))
     assignment = args.assignment or _guess_assignment(path)
     opts = Options(public_only=not args.all_items, unsafe=True)
@@ -90,22 +83,6 @@ def cmd_check(args):
     return 0
 
 
-def write_csv(results, path: Path):
-    items = []
-    for r in results:
-        for i in r.items:
-            if i.item_id not in items:
-                items.append(i.item_id)
-    with open(path, "w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["student", "file", "score", "max_score", "error", *items, "mistakes", "sha256"])
-        for r in results:
-            pts = {i.item_id: ("" if i.status == "manual" else f"{i.points:g}") for i in r.items}
-            mistakes = ";".join(f"{i.item_id}:{m}" for i in r.items for m in i.mistakes)
-            w.writerow([r.student, r.path, f"{r.score:g}", f"{r.max_score:g}", r.error or "",
-                        *[pts.get(i, "") for i in items], mistakes, r.sha256])
-
-
 def write_jsonl(results, path: Path):
     """Full results, one JSON object per line (read back by `dlgrade report`)."""
     with open(path, "w") as f:
@@ -113,62 +90,127 @@ def write_jsonl(results, path: Path):
             f.write(json.dumps(r.to_dict(), default=str) + "\n")
 
 
-def grade_many(paths, rubric, opts, label="grading"):
-    """Grade ``paths`` one after another; a grader error in one is recorded, never fatal."""
-    results = []
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                  console=err, transient=True) as bar:
-        task = bar.add_task(label, total=len(paths))
-        for p in paths:
-            bar.update(task, description=f"{label} {p.name}")
+def _outputs_ready(args) -> bool:
+    """Create the folders of every output before grading starts (never fail after a long batch)."""
+    for target in (args.out, args.json):
+        if target:
             try:
-                results.append(grade_file(p, rubric, opts=opts))
-            except IsolationUnavailable:
-                raise
-            except Exception as exc:  # noqa: BLE001 - the batch must finish
-                results.append(failed_submission(p, rubric, opts, f"grader error ({type(exc).__name__}: {exc}); "
-                                                                 "please report it"))
-            bar.advance(task)
-    return results
+                batch.check_out_path(Path(target))
+            except batch.BatchError as exc:
+                err.print(f"dlgrade: {exc}")
+                return False
+    return True
+
+
+def _gradebook_results(db: Path, assignment: str) -> tuple[list[SubmissionResult], dict]:
+    with batch.Gradebook.open(db, create=False) as gb:
+        rows = gb.latest_results(assignment)
+        manual = gb.manual_marks(assignment)
+    return [SubmissionResult.from_dict(d) for d in rows], manual
+
+
+def _write_outputs(results, manual, rubric, *, out=None, jsonl=None, report_dir=None):
+    if out:
+        export.export(results, rubric, "csv", Path(out), manual=manual)
+    if jsonl:
+        write_jsonl(results, Path(jsonl))
+    if report_dir:
+        console.print(f"report: {report.write_reports(results, rubric, report_dir, manual=manual)}")
 
 
 def cmd_grade(args):
-
     rubric = get_rubric(args.assignment)
-    try:
-        paths = find_submissions(args.directory)
-    except SubmissionError as exc:
-        err.print(f"dlgrade: {exc}")
+    if args.item:
+        unknown = [i for i in args.item if i not in {it.id for it in rubric.items}]
+        if unknown:
+            err.print(f"dlgrade: {rubric.assignment} has no item {', '.join(unknown)}; "
+                      f"items: {', '.join(i.id for i in rubric.items)}")
+            return 2
+    if not _outputs_ready(args):
         return 2
-    if not paths:
-        err.print(f"dlgrade: no submissions (.ipynb, .py or folders) in {args.directory}")
-        return 2
-    opts = Options(full=args.full, unsafe=args.unsafe, items=tuple(args.item or ()))
-    t0 = time.perf_counter()
     try:
-        results = grade_many(paths, rubric, opts)
-    except IsolationUnavailable as exc:
+        summary = batch.run_from_args(args, stream=sys.stderr)
+    except batch.BatchError as exc:
         err.print(f"dlgrade: {exc}")
-        return 3
-    write_csv(results, Path(args.out))
-    if args.json:
-        write_jsonl(results, Path(args.json))
-    summary_table(results, rubric)
-    if args.report:
-
-        console.print(f"report: {report.write_reports(results, rubric, args.report)}")
-    console.print(f"{len(results)} submissions in {time.perf_counter() - t0:.1f} s -> {args.out}")
-    return 0
+        return exc.exit_code
+    except KeyboardInterrupt:
+        err.print("dlgrade: interrupted before grading started; nothing was changed")
+        return 130
+    for line in summary.lines():
+        err.print(line)
+    results, manual = _gradebook_results(summary.db_path, rubric.assignment)
+    if not args.quiet:
+        summary_table(results, rubric)
+    _write_outputs(results, manual, rubric, out=args.out, jsonl=args.json, report_dir=args.report)
+    console.print(f"gradebook: {summary.db_path}" + (f"; CSV: {args.out}" if args.out else ""))
+    return summary.exit_code
 
 
 def cmd_report(args):
-
-    results = [SubmissionResult.from_dict(json.loads(line)) for line in open(args.results) if line.strip()]
-    if not results:
-        err.print(f"dlgrade: no results in {args.results}")
+    if args.db:
+        if not args.assignment:
+            err.print("dlgrade: report --db needs -a ASSIGNMENT")
+            return 2
+        try:
+            results, manual = _gradebook_results(Path(args.db), args.assignment)
+        except batch.GradebookError as exc:
+            err.print(f"dlgrade: {exc}")
+            return 2
+    elif args.results:
+        try:
+            results = [SubmissionResult.from_dict(json.loads(line)) for line in open(args.results) if line.strip()]
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            err.print(f"dlgrade: {args.results} is not a JSON-lines file of results written by "
+                      f"`dlgrade grade --json` ({type(exc).__name__}: {exc})")
+            return 2
+        manual = {}
+    else:
+        err.print("dlgrade: report needs a results file (grade --json) or --db GRADEBOOK -a ASSIGNMENT")
         return 2
-    index = report.write_reports(results, get_rubric(results[0].assignment), args.out)
+    if not results:
+        err.print("dlgrade: no results to report")
+        return 2
+    index = report.write_reports(results, get_rubric(args.assignment or results[0].assignment), args.out,
+                                 manual=manual)
     console.print(f"wrote {index}")
+    return 0
+
+
+def cmd_export(args):
+    rubric = get_rubric(args.assignment)
+    try:
+        results, manual = _gradebook_results(Path(args.db), rubric.assignment)
+        out = export.export(results, rubric, args.format, Path(args.out), manual=manual)
+    except (batch.GradebookError, export.ExportError) as exc:
+        err.print(f"dlgrade: {exc}")
+        return 2
+    console.print(f"wrote {out} ({args.format}, {len(results)} students)")
+    return 0
+
+
+def cmd_manual_export(args):
+    rubric = get_rubric(args.assignment)
+    try:
+        results, marks = _gradebook_results(Path(args.db), rubric.assignment)
+    except batch.GradebookError as exc:
+        err.print(f"dlgrade: {exc}")
+        return 2
+    sheet = manual.export_manual(results, rubric, args.out, marks=marks)
+    console.print(f"wrote {sheet} and one review page per manual item beside it (TA only: model answers inside); "
+                  f"fill in the marks, then `dlgrade manual import {sheet} --db {args.db} -a {rubric.assignment}`")
+    return 0
+
+
+def cmd_manual_import(args):
+    rubric = get_rubric(args.assignment)
+    try:
+        with batch.Gradebook.open(Path(args.db), create=False) as gb:
+            rows = manual.import_marks(args.marks, rubric, gb.students())
+            gb.set_manual_marks(rows)
+    except (manual.ManualMarksError, batch.GradebookError) as exc:
+        err.print(f"dlgrade: {exc}; nothing was imported")
+        return 2
+    console.print(f"imported {len(rows)} marks into {args.db}")
     return 0
 
 
@@ -225,7 +267,6 @@ def cmd_skeleton(args):
 
 
 def cmd_demo(args):
-
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     examples = examples_dir()
@@ -238,13 +279,19 @@ def cmd_demo(args):
         return 2
     for d in folders:
         rubric = get_rubric(d.name)
-        results = grade_many(find_submissions(d), rubric, Options(unsafe=args.unsafe), label=d.name)
+        db = out / f"{d.name}.gradebook.sqlite"
+        try:
+            summary = batch.run_batch(d, rubric, db_path=db, opts=Options(unsafe=args.unsafe), regrade=True,
+                                      progress="quiet" if args.quiet else "auto", stream=sys.stderr)
+        except batch.BatchError as exc:
+            err.print(f"dlgrade: {exc}")
+            return exc.exit_code
+        results, marks = _gradebook_results(summary.db_path, rubric.assignment)
         summary_table(results, rubric)
-        write_csv(results, out / f"{d.name}.csv")
-        write_jsonl(results, out / f"{d.name}.jsonl")
-
-        report.write_reports(results, rubric, out / d.name)
-    console.print(f"results in {out}/: CSV, JSON lines and HTML feedback ({out}/<assignment>/index.html)")
+        _write_outputs(results, marks, rubric, out=out / f"{d.name}.csv", jsonl=out / f"{d.name}.jsonl",
+                       report_dir=out / d.name)
+    console.print(f"results in {out}/: a gradebook, CSV, JSON lines and HTML feedback per assignment; "
+                  f"open {out}/<assignment>/index.html")
     return 0
 
 
@@ -273,21 +320,44 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true")
     s.set_defaults(fn=cmd_check)
 
-    s = sub.add_parser("grade", help="grade a folder of submissions")
+    s = sub.add_parser("grade", help="grade a class folder into a resumable gradebook (parallel, or on Dask)")
     s.add_argument("directory")
     s.add_argument("-a", "--assignment", required=True)
-    s.add_argument("--out", default="results.csv")
+    s.add_argument("--out", help="also export the plain CSV (one row per student) to this file")
     s.add_argument("--json", help="also write full results as JSON lines to this file")
     s.add_argument("--report", metavar="DIR", help="also write HTML feedback (one page per student + overview)")
     s.add_argument("--full", action="store_true", help="also run the long (full) checks")
     s.add_argument("--item", action="append", help="only this item (repeatable)")
     s.add_argument("--unsafe", action="store_true", help="grade even without sandbox isolation")
+    batch.add_grade_arguments(s)
     s.set_defaults(fn=cmd_grade)
 
-    s = sub.add_parser("report", help="HTML feedback from saved results (grade --json)")
-    s.add_argument("results", help="JSON lines written by `dlgrade grade --json`")
+    s = sub.add_parser("report", help="HTML feedback pages from a gradebook (or saved JSON lines)")
+    s.add_argument("results", nargs="?", help="JSON lines written by `dlgrade grade --json` (or use --db)")
+    s.add_argument("--db", metavar="FILE", help="the gradebook written by `dlgrade grade`")
+    s.add_argument("-a", "--assignment", help="the assignment (needed with --db)")
     s.add_argument("--out", default="report")
     s.set_defaults(fn=cmd_report)
+
+    s = sub.add_parser("export", help="grades from a gradebook as CSV, Canvas, Moodle or Gradescope files")
+    s.add_argument("--db", metavar="FILE", required=True)
+    s.add_argument("-a", "--assignment", required=True)
+    s.add_argument("--format", choices=export.FORMATS, default="csv")
+    s.add_argument("--out", required=True, help="a file (csv, canvas, moodle) or a folder (gradescope)")
+    s.set_defaults(fn=cmd_export)
+
+    s = sub.add_parser("manual", help="manual items (proofs, prose): review pages and a marks sheet")
+    msub = s.add_subparsers(dest="manual_command", required=True)
+    m = msub.add_parser("export", help="a review page per manual item and marks.csv to fill in")
+    m.add_argument("--db", metavar="FILE", required=True)
+    m.add_argument("-a", "--assignment", required=True)
+    m.add_argument("--out", required=True, metavar="DIR")
+    m.set_defaults(fn=cmd_manual_export)
+    m = msub.add_parser("import", help="merge a filled-in marks.csv into the gradebook (all rows or none)")
+    m.add_argument("marks", help="the marks.csv written by `dlgrade manual export`")
+    m.add_argument("--db", metavar="FILE", required=True)
+    m.add_argument("-a", "--assignment", required=True)
+    m.set_defaults(fn=cmd_manual_import)
 
     s = sub.add_parser("validate", help="reference 100%%, skeleton 0, every mutant caught and named")
     s.add_argument("-a", "--assignment")
@@ -324,6 +394,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("-a", "--assignment")
     s.add_argument("--out", default="demo-out")
     s.add_argument("--unsafe", action="store_true")
+    s.add_argument("--quiet", action="store_true", help="no progress output")
     s.set_defaults(fn=cmd_demo)
     return p
 
