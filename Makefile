@@ -28,6 +28,7 @@ demo: install
 	$(BIN)/dlgrade demo
 
 test: install
+	$(BIN)/ruff check grader tests reference benchmarks examples
 	$(BIN)/pytest -q
 
 test-fast: install

@@ -38,8 +38,17 @@ def test_good_rubric_loads(tmp_path):
     (lambda d: d["items"][0].update(typo_field=1), "item B3, field typo_field"),
     (lambda d: d["items"][0]["checks"][0].update(compare={"kind": "predicate", "name": "decreases", "got": 1}),
      "predicate 'decreases' has no parameter 'got' (allowed: factor, select_key)"),
+    (lambda d: d["items"][0]["checks"][0]["cases"][0].update(args=[{"seed": 1, "lr": 0.1}]),
+     "a {seed: ...} value: lr: Extra inputs are not permitted"),
+    (lambda d: d["items"][0]["checks"][0]["cases"][0].update(args=[{"tensor": [1.0], "dtype": "float8"}]),
+     "field checks.0.cases.0.args[0]: a {tensor: ...} value: dtype"),
+    (lambda d: d["items"][0]["checks"][0]["cases"][0].update(args=[], steps=[{"call": "double", "args": [{"rng": "x"}]}]),
+     "step 0 args[0]: a {rng: ...} value: rng"),
+    (lambda d: d["items"][0]["checks"][0]["cases"][0].update(args=[], steps=[{"let": "x"}]),
+     "step 0: step: a step needs exactly one of call, torch_seed, np_seed"),
 ], ids=["rtol-string", "comparator", "points", "visibility", "dup", "manual-checks", "no-function",
-        "transform", "band", "extra-field", "predicate-data-arg"])
+        "transform", "band", "extra-field", "predicate-data-arg", "seed-plus-plain-key", "tensor-dtype", "rng-in-step",
+        "step-without-action"])
 def test_errors_name_file_item_field(tmp_path, mutate, needle):
     import copy
 

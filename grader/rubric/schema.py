@@ -10,10 +10,11 @@ import inspect
 from pathlib import Path
 from typing import Any, ClassVar, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from grader.judge import COMPARATORS, PREDICATES, TRANSFORMS
 from grader.model import Limits
+from grader.rubric.values import check_value
 
 
 class _Strict(BaseModel):
@@ -145,12 +146,39 @@ class Case(_Strict):
     @classmethod
     def _steps(cls, v):
         for i, st in enumerate(v or []):
-            if not ({"torch_seed", "np_seed"} & st.keys() or "call" in st):
-                raise ValueError(f"step {i} needs 'call' (or 'torch_seed')")
-            unknown = st.keys() - {"call", "args", "kwargs", "let", "torch_seed", "np_seed"}
-            if unknown:
-                raise ValueError(f"step {i} has unknown keys {sorted(unknown)}")
+            try:
+                Step.model_validate(st)
+            except ValidationError as exc:
+                first = exc.errors()[0]
+                raise ValueError(f"step {i}: {'.'.join(map(str, first['loc'])) or 'step'}: "
+                                 f"{first['msg'].removeprefix('Value error, ')}") from None
+            check_value(st.get("args", []), f"step {i} args")
+            check_value(st.get("kwargs", {}), f"step {i} kwargs")
         return v
+
+    @model_validator(mode="after")
+    def _values(self):
+        check_value(self.args, "args")
+        check_value(self.kwargs, "kwargs")
+        return self
+
+
+class Step(_Strict):
+    """One step of a case: a call (``let`` binds its value), or seeding torch / numpy's global state."""
+
+    call: str | None = None
+    args: list[Any] = []
+    kwargs: dict[str, Any] = {}
+    let: str | None = None
+    torch_seed: int | None = None
+    np_seed: int | None = None
+
+    @model_validator(mode="after")
+    def _one_action(self):
+        actions = [n for n in ("call", "torch_seed", "np_seed") if getattr(self, n) is not None]
+        if len(actions) != 1:
+            raise ValueError(f"a step needs exactly one of call, torch_seed, np_seed (got {actions or 'none'})")
+        return self
 
 
 class Check(_Strict):
