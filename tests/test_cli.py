@@ -55,7 +55,7 @@ def test_grade_folder_writes_csv(tmp_path):
 
     rows = {r["student"]: r for r in csv.DictReader(open(tmp_path / "r.csv"))}
     assert set(rows) == {"zoe", "yan", "xia"}
-    assert rows["zoe"]["score"] == "0" and "not valid JSON" in rows["yan"]["error"]
+    assert rows["zoe"]["total"] == "0" and "not valid JSON" in rows["yan"]["error"]
     assert "no .ipynb or .py file" in rows["xia"]["error"]
     assert len(open(tmp_path / "r.jsonl").read().splitlines()) == 3
 

@@ -197,10 +197,10 @@ def test_item_regrade_request_resumes_and_closes(gb):
 
 
 def test_results_round_trip_through_submission_result(gb, toy_rubric, tmp_path):
-    from grader.pipeline import unreadable
-    from grader.model import SubmissionResult
+    from grader.pipeline import failed_submission
+    from grader.model import Options, SubmissionResult
 
-    res = unreadable(tmp_path / "x.ipynb", toy_rubric, "is empty").to_dict()
+    res = failed_submission(tmp_path / "x.ipynb", toy_rubric, Options(), "is empty").to_dict()
     run = gb.start_run("toy", "fp1", grader_version="t", layers=[], options={})
     gb.record(run, meta("x"), json.loads(json.dumps(res)))
     (back,) = gb.latest_results("toy")

@@ -23,7 +23,7 @@ def test_validate(assignment):
 def test_validate_toy(toy_rubric, tmp_path, monkeypatch):
     from grader.authoring import skeleton
 
-    monkeypatch.setattr(skeleton, "SKELETON_DIR", tmp_path)
+    monkeypatch.setattr(skeleton, "skeleton_dir", lambda: tmp_path)
     skeleton.write(toy_rubric)
     findings = {f.what: f for f in validate(toy_rubric)}
     assert all(f.ok for f in findings.values()), [f for f in findings.values() if not f.ok]
