@@ -90,3 +90,13 @@ def test_curve_missing_first_row_inside_a_dict():
     c = compare("curve", got, exp, allow_missing_first=True)
     assert c.passed and "rows without t = 0 accepted" in c.message
     assert not compare("curve", got, exp).passed
+
+
+def test_empty_and_placeholder_answers_never_pass():
+    assert not compare("band", np.array([]), (0.4, 0.6)).passed
+    assert "empty" in compare("band", np.zeros((0, 3)), (0.4, 0.6)).message
+    zeros = compare("shape", np.zeros((3, 2)), np.ones((3, 2)))
+    assert not zeros.passed and "every value is 0" in zeros.message
+    assert compare("shape", np.zeros((3, 2)), np.zeros((3, 2))).passed  # when zeros are the answer
+    assert compare("shape", np.full((3, 2), 0.5), np.ones((3, 2))).passed
+    assert not compare("allclose", np.array([]), np.array([1.0, 2.0])).passed

@@ -156,13 +156,16 @@ def test_hardlink_fifo_and_size_cap_refused_before_reading(tmp_path):
     private = _nb(tmp_path / "shadow.ipynb")
     os.chmod(private, 0o600)
     os.link(private, cls / "linked.ipynb")
+    readable = _nb(tmp_path / "reference_like.ipynb")  # world-readable: a link to it is refused all the same
+    os.link(readable, cls / "linked2.ipynb")
     os.mkfifo(cls / "pipe.ipynb")  # reading it would block forever
     _nb(cls / "big.ipynb", "x" * 5000)
     _nb(cls / "ok.ipynb")
     intake = discover(cls, max_bytes=1000)
     entries, skipped = _rows(intake)
     assert list(entries) == ["ok.ipynb"]
-    assert "hardlink (2 links) to a file others cannot read: refused" in skipped["linked.ipynb"].reason
+    assert "hardlink (2 links to one file): refused" in skipped["linked.ipynb"].reason
+    assert "hardlink (2 links to one file): refused" in skipped["linked2.ipynb"].reason
     assert "not a regular file" in skipped["pipe.ipynb"].reason
     assert skipped["big.ipynb"].reason == "big.ipynb is 4.9 kB (limit 1.0 kB); not read"
     assert stat.S_ISFIFO(os.stat(cls / "pipe.ipynb").st_mode)

@@ -144,8 +144,8 @@ def _size(n: float) -> str:
 def _check_file(st: os.stat_result, name: str, limit: int):
     if not stat.S_ISREG(st.st_mode):
         raise Refused(f"{name} is not a regular file (FIFO, device or socket): refused")
-    if st.st_nlink > 1 and not st.st_mode & stat.S_IROTH:
-        raise Refused(f"{name} is a hardlink ({st.st_nlink} links) to a file others cannot read: refused")
+    if st.st_nlink > 1:  # a second name of some other file (the reference module, a root-only file...)
+        raise Refused(f"{name} is a hardlink ({st.st_nlink} links to one file): refused; submit a copy of the file")
     if st.st_size > limit:
         raise Refused(f"{name} is {_size(st.st_size)} (limit {_size(limit)}); not read")
 

@@ -43,7 +43,10 @@ def exact(got, expected, *, label="result", rtol=1e-9, atol=1e-12) -> Comparison
 @comparator("shape")
 def shape(got, expected, *, label="result") -> Comparison:
     """Same array shape (values not compared)."""
-    g, e = np.shape(as_numeric(got) if as_numeric(got) is not None else got), np.shape(as_numeric(expected))
+    a = as_numeric(got)
+    g, e = np.shape(a if a is not None else got), np.shape(as_numeric(expected))
+    if g == e and a is not None and a.size and not np.any(a) and np.any(as_numeric(expected)):
+        return Comparison(False, 0.0, f"{label}: shape {g} but every value is 0 (the placeholder?)", ("zeros",))
     ok = g == e
     return Comparison(ok, float(ok), f"{label}: shape {g}" + ("" if ok else f", expected {e}"))
 
@@ -134,6 +137,9 @@ def band(got, expected, *, label="value", low=None, high=None) -> Comparison:
     g = as_numeric(got)
     if g is None:
         return Comparison(False, 0.0, f"{label}: expected a number, got {kind_of(got)}")
+    if g.size == 0:  # np.all over nothing is True: an empty answer must not pass
+        return Comparison(False, 0.0, f"{label}: an empty array, expected values within [{fmt(lo)}, {fmt(hi)}]",
+                          ("empty",))
     ok = bool(np.all(np.isfinite(g)) and np.all((g >= lo) & (g <= hi)))
     shown = fmt(g.item()) if g.ndim == 0 else np.array2string(g, precision=4, threshold=6)
     return Comparison(ok, float(ok), f"{label} = {shown}, expected within [{fmt(lo)}, {fmt(hi)}]")

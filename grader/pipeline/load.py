@@ -3,10 +3,18 @@
 Reading never runs anything. A file that cannot be read becomes a
 :class:`SubmissionError` with a sentence a student understands; the batch
 grader turns it into a zero-score result and goes on.
+
+Reading is safe against what a stranger can put in a folder: a symlink is
+followed only to a file inside the same submission, a hardlinked file (a link
+to something else on the machine) is refused, FIFOs and devices are refused
+without being opened for reading, and the size is checked (``fstat``) before a
+byte is read.
 """
 from __future__ import annotations
 
 import hashlib
+import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -63,32 +71,73 @@ def resolve(path: Path) -> list[Path]:
 
     A folder may hold several notebooks (e.g. a course's Tutorials 1-3): they
     are read in name order as one submission. ``.py`` files count only when
-    the folder has no notebook.
+    the folder has no notebook. Symlinks are not followed while walking.
     """
     path = Path(path)
-    if path.is_dir():
-        found = sorted(p for p in path.rglob("*") if p.suffix in SUFFIXES and p.is_file()
-                       and ".ipynb_checkpoints" not in p.parts and not p.name.startswith("."))
+    if path.is_dir() and not path.is_symlink():
+        found = []
+        for dirpath, dirnames, filenames in os.walk(path, followlinks=False):
+            dirnames[:] = sorted(d for d in dirnames if d != ".ipynb_checkpoints" and not d.startswith("."))
+            found += [Path(dirpath, f) for f in filenames if Path(f).suffix in SUFFIXES and not f.startswith(".")]
+            if len(found) > 10 * MAX_PARTS:
+                break
+        found.sort()
         notebooks = [p for p in found if p.suffix == ".ipynb"] or found
         if not notebooks:
             raise SubmissionError(f"{path} is a folder with no .ipynb or .py file in it")
         if len(notebooks) > MAX_PARTS:
             raise SubmissionError(f"{path} holds {len(notebooks)} notebooks; at most {MAX_PARTS} are read")
         return notebooks
-    if not path.exists():
+    if not os.path.lexists(path):
         raise SubmissionError(f"{path} does not exist")
     return [path]
+
+
+def read_bytes_safely(path: Path, root: Path, max_bytes: int = None) -> bytes:
+    """The bytes of the regular file ``path``, refusing links out of ``root``, hardlinks, FIFOs and devices."""
+    max_bytes = MAX_BYTES if max_bytes is None else max_bytes
+    name = path.name
+    target = path
+    if path.is_symlink():
+        real, base = Path(os.path.realpath(path)), Path(os.path.realpath(root))
+        if base != real and base not in real.parents:
+            raise SubmissionError(f"{name} is a symlink to a file outside the submission: refused")
+        target = real
+    try:
+        fd = os.open(target, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as exc:
+        raise SubmissionError(f"{name} cannot be read ({exc.strerror})") from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise SubmissionError(f"{name} is not a regular file (a FIFO, device or socket): refused")
+        if st.st_nlink > 1:
+            raise SubmissionError(f"{name} is a hardlink ({st.st_nlink} links to one file): refused; "
+                                  "submit a copy of the file")
+        if st.st_size > max_bytes:
+            raise SubmissionError(f"{name} is {st.st_size / 2**20:.0f} MB; clear the outputs and submit again "
+                                  f"(limit {max_bytes // 2**20} MB)")
+        with os.fdopen(fd, "rb", closefd=True) as f:
+            fd = -1
+            data = f.read(max_bytes + 1)
+    finally:
+        if fd >= 0:
+            os.close(fd)
+    if len(data) > max_bytes:
+        raise SubmissionError(f"{name} is larger than {max_bytes // 2**20} MB; clear the outputs and submit again")
+    return data
 
 
 def read_submission(path: str | Path) -> Submission:
     """Read one submission; raises :class:`SubmissionError` with the reason."""
     given = Path(path)
     parts = resolve(given)
+    root = given if given.is_dir() and not given.is_symlink() else given.parent
     if len(parts) == 1:
-        sub = _read_file(parts[0])
+        sub = _read_file(parts[0], root)
         return Submission(sub.path, given.name, sub.kind, sub.cells, sub.sha256, sub.answers, sub.images) \
             if given.is_dir() else sub
-    subs = [_read_file(p) for p in parts]
+    subs = [_read_file(p, root) for p in parts]
     cells = tuple(Cell(c.index, c.kind, c.source, c.item, f"{s.path.name}") for s in subs for c in s.cells)
     answers: dict[str, str] = {}
     for s in subs:
@@ -99,11 +148,8 @@ def read_submission(path: str | Path) -> Submission:
                       cells, digest, answers, tuple(i for s in subs for i in s.images))
 
 
-def _read_file(path: Path) -> Submission:
-    data = path.read_bytes()
-    if len(data) > MAX_BYTES:
-        raise SubmissionError(f"{path.name} is {len(data) / 2**20:.0f} MB; clear the outputs and submit again "
-                              f"(limit {MAX_BYTES // 2**20} MB)")
+def _read_file(path: Path, root: Path) -> Submission:
+    data = read_bytes_safely(path, root)
     if not data.strip():
         raise SubmissionError(f"{path.name} is empty")
     digest = hashlib.sha256(data).hexdigest()
@@ -123,6 +169,7 @@ def _read_file(path: Path) -> Submission:
         src = "".join(src) if isinstance(src, list) else str(src)
         meta = c.get("metadata", {}) or {}
         item = (meta.get("dlgrade") or {}).get("item") if isinstance(meta.get("dlgrade"), dict) else None
+        item = item if isinstance(item, str) and item else None  # odd metadata types are ignored
         kind = c.get("cell_type", "raw")
         if kind not in ("code", "markdown"):
             continue
@@ -165,17 +212,3 @@ def _read_notebook(text: str, name: str):
     if not isinstance(nb.get("cells"), list):
         raise SubmissionError(f"{name} has no list of cells")
     return nb
-
-
-def find_submissions(directory: str | Path) -> list[Path]:
-    """Submissions in a class folder: each ``.ipynb``/``.py`` file and each sub-folder."""
-    directory = Path(directory)
-    if not directory.is_dir():
-        raise SubmissionError(f"{directory} is not a folder of submissions")
-    out = []
-    for p in sorted(directory.iterdir()):
-        if p.name.startswith((".", "_")) or p.name == "__pycache__":
-            continue
-        if p.is_dir() or p.suffix in SUFFIXES or p.stat().st_size == 0:
-            out.append(p)
-    return out

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from grader.judge import COMPARATORS, Comparison, apply_transform, compare
+import numpy as np
+
+from grader.judge import COMPARATORS, Comparison, apply_transform, as_numeric, compare
 from grader.model import CaseResult, CaseStatus, CheckResult, ItemResult, ItemStatus
 from grader.rubric import Check, Item
 from grader.values import select
@@ -49,6 +51,14 @@ def compare_case(check: Check, got, expected) -> Comparison:
         if band is None:
             why = "changed since it was calibrated" if check.expected.stale else "is not calibrated yet"
             return Comparison(False, 0.0, f"{label}: this check {why} (run `dlgrade calibrate`)")
+        if expected is not None:  # the reference's value gives the shape a correct answer has
+            try:
+                want = np.shape(as_numeric(prepare(check, expected)))
+            except Exception:  # noqa: BLE001 - a reference value the transform rejects: no shape to hold to
+                want = None
+            have = np.shape(as_numeric(got_p)) if as_numeric(got_p) is not None else None
+            if want is not None and have is not None and have != want:
+                return Comparison(False, 0.0, f"{label}: wrong shape: got {have}, expected {want}", ("shape", have))
         return compare("band", got_p, band, label=label)
     if expects == "nothing":
         return compare(check.compare.kind, got_p, None, label=label, **check.compare.params)
