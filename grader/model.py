@@ -8,6 +8,7 @@ without importing each other. Results cross process boundaries as JSON through
 """
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, fields
 from enum import Enum
 
@@ -143,6 +144,28 @@ class SubmissionResult:
         own = {f.name for f in fields(cls)}
         return cls(**{**{k: v for k, v in d.items() if k in own}, "items": items,
                       "warnings": tuple(d.get("warnings", ())), "layers": tuple(d.get("layers", ()))})
+
+
+_CONTROL = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def plain_text(s: str) -> str:
+    """``s`` without terminal escape sequences and control characters (newlines and tabs stay)."""
+    return _CONTROL.sub("", s)
+
+
+def clean_result(result: SubmissionResult) -> SubmissionResult:
+    """``result`` with every string made :func:`plain_text`: what a submission wrote cannot drive a terminal."""
+    def walk(v):
+        if isinstance(v, str):
+            return plain_text(v)
+        if isinstance(v, dict):
+            return {k: walk(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [walk(x) for x in v]
+        return v
+
+    return SubmissionResult.from_dict(walk(result.to_dict()))
 
 
 def _item(i: dict) -> ItemResult:

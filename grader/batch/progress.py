@@ -12,6 +12,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
+from grader.model import plain_text
+
 
 def _duration(s: float) -> str:
     s = int(round(s))
@@ -74,7 +76,7 @@ class PlainReporter(Reporter):
         self.stream = stream or sys.stderr
 
     def _print(self, text: str):
-        print(text, file=self.stream, flush=True)
+        print(plain_text(text), file=self.stream, flush=True)  # ids and messages come from submissions
 
     def start(self, total, *, already=0, skipped=0, where=""):
         super().start(total)
@@ -108,7 +110,7 @@ class _Live(ProgressColumn):
             eta = r.eta()
             return Text("eta ?" if eta is None else f"eta {_duration(eta)}", style="magenta")
         now = r.now_text()
-        return Text(f"now: {now}" if now else "", style="dim")
+        return Text(plain_text(f"now: {now}") if now else "", style="dim")
 
 
 class RichReporter(Reporter):

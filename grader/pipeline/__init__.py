@@ -24,7 +24,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from grader.model import Options, SubmissionResult
+from grader.model import Options, SubmissionResult, clean_result
 from grader.pipeline.extract import Extraction, extract
 from grader.pipeline.keys import KeyProvider, ReferenceKeys
 from grader.pipeline.load import Submission, SubmissionError, read_submission
@@ -51,9 +51,10 @@ def grade_submission(sub: Submission, plan: Plan, keys: KeyProvider, opts: Optio
     mutant_keys = keys.mutants(ids) if opts.name_mistakes else {}
     results = score_items(plan.items, full=plan.full, outcomes=job.outcomes, index=plan.index,
                           key=keys.expected(ids), mutant_keys=mutant_keys, feedback=feedback)
-    return SubmissionResult(sub.student, str(sub.path), plan.assignment, plan.rubric_version, keys.key_version,
-                            sub.sha256, tuple(results), tuple(submission_warnings(ex, job)), None, job.layers,
-                            round(time.perf_counter() - t0, 3), job.stdout_tail[-1000:])
+    return clean_result(SubmissionResult(
+        sub.student, str(sub.path), plan.assignment, plan.rubric_version, keys.key_version, sub.sha256,
+        tuple(results), tuple(submission_warnings(ex, job)), None, job.layers, round(time.perf_counter() - t0, 3),
+        job.stdout_tail[-1000:]))
 
 
 def submission_warnings(ex: Extraction, job) -> list[str]:
@@ -66,7 +67,8 @@ def unreadable(path: Path, plan: Plan, key_version: str, reason: str) -> Submiss
     """A zero-score result for a submission that could not be read at all."""
     items = tuple(failed_item(i, f"not graded: {reason}") for i in plan.items)
     sid = path.name if path.is_dir() else path.stem
-    return SubmissionResult(sid, str(path), plan.assignment, plan.rubric_version, key_version, "", items, (), reason)
+    return clean_result(SubmissionResult(sid, str(path), plan.assignment, plan.rubric_version, key_version, "", items,
+                                         (), reason))
 
 
 def failed_submission(path: str | Path, rubric: Rubric, opts: Options, reason: str) -> SubmissionResult:
