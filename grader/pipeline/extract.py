@@ -39,7 +39,7 @@ class Statement:
     label: str
     """Where it came from, e.g. ``cell 7`` (also the filename in tracebacks)."""
     source: str
-    """The statement's source, padded with blank lines so line numbers match the cell."""
+    """The statement's source (from its first line; see ``line``)."""
     kind: str
     """``import``, ``def``, ``class``, ``assign`` or ``try-import``."""
     names: tuple[str, ...]
@@ -55,7 +55,7 @@ class Extraction:
         return {n for s in self.statements for n in s.names}
 
     def to_plain(self) -> list[dict]:
-        return [{"label": s.label, "source": s.source, "kind": s.kind} for s in self.statements]
+        return [{"label": s.label, "source": s.source, "kind": s.kind, "line": s.line} for s in self.statements]
 
 
 def extract(sub: Submission) -> Extraction:
@@ -84,7 +84,7 @@ def extract(sub: Submission) -> Extraction:
                 continue
             start = (node.decorator_list[0].lineno if getattr(node, "decorator_list", None) else node.lineno)
             text = "".join(lines[start - 1: node.end_lineno])
-            statements.append(Statement(label, "\n" * (start - 1) + text, kind, _bound_names(node)))
+            statements.append(Statement(label, text, kind, _bound_names(node), start))
             if kind in ("def", "class"):
                 name = node.name
                 if name in defined_at and defined_at[name] != label:

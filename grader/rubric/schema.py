@@ -261,7 +261,9 @@ class LimitsSpec(_Strict):
 
     timeout_s: float = Field(20.0, gt=0)
     load_timeout_s: float = Field(60.0, gt=0)
-    budget_s: float = Field(600.0, gt=0)
+    budget_s: float = Field(120.0, gt=0)
+    """Wall time of the whole submission, a deadline enforced while it runs (defs-only grading takes seconds;
+    a rubric with long training checks raises it)."""
     memory_mb: int = Field(4096, ge=256)
 
     def to_limits(self) -> Limits:
