@@ -63,6 +63,7 @@ sys.path.insert(0, str(ROOT))
 ASSIGNMENT = "signal-propagation"
 ITEMS = ("D1", "D3")
 COURSE = ROOT / "benchmarks" / "peers"
+SOLUTION = ROOT / "examples" / ASSIGNMENT / "alice.ipynb"   # the correct example: the source of the course
 NB_NAME = "signal_propagation"          # nbgrader assignment and notebook id
 MARK = "### BEGIN SOLUTION", "### END SOLUTION"
 DEF_NODES = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.ClassDef, ast.Assign, ast.AnnAssign)
@@ -218,8 +219,8 @@ c.ExecutePreprocessor.timeout = 300
 '''
 
 
-def course_files(example: Path) -> tuple[dict[str, str], dict]:
-    """Relative path -> text of every committed course file, and the content notebook."""
+def course_files(example: Path = SOLUTION) -> dict[str, str]:
+    """Relative path -> text of every committed course file (the instructor's side, from ``example``)."""
     from grader.rubric import get_rubric
 
     rubric = get_rubric(ASSIGNMENT)
@@ -232,7 +233,7 @@ def course_files(example: Path) -> tuple[dict[str, str], dict]:
              f"nbgrader/source/{NB_NAME}/{NB_NAME}.ipynb":
                  json.dumps(nbgrader_source(content, chks, exercises, rubric), indent=1) + "\n"}
     files.update({f"otter/tests/{k}": v for k, v in otter_tests(chks, rubric).items()})
-    return files, content
+    return files
 
 
 def check_course(files: dict[str, str]) -> list[str]:
@@ -274,6 +275,7 @@ class Bench:
             self.peer_env["VIRTUAL_ENV"] = str(self.venv)
         self.dl_env = dict(os.environ, DLGRADE_CACHE=str(work / "dlgrade-cache"))
         self.students = [f"student{i:02d}" for i in range(1, self.n + 1)]
+        self.active = self.students   # the submissions the next timed run grades (the first alone to warm up)
         self.content = content
 
     # -- set-up (untimed) ----------------------------------------------------
@@ -348,18 +350,19 @@ class Bench:
 
     def nbgrader(self, course: Path):
         nbg = self.peer_bin("nbgrader")
-        t, p = run([nbg, "autograde", NB_NAME, "--force"], cwd=course, env=self.peer_env)
+        only = ["--student", self.active[0]] if len(self.active) == 1 else []
+        t, p = run([nbg, "autograde", NB_NAME, "--force", *only], cwd=course, env=self.peer_env)
         _must(p, "nbgrader autograde")
         out = course / "grades.csv"
         out.unlink(missing_ok=True)
         _must(run([nbg, "export", "--to", out], cwd=course, env=self.peer_env)[1], "nbgrader export")
-        rows = list(csv.DictReader(out.open()))
-        return (t / self.n, *self._scores({r["student_id"]: (float(r["score"]), float(r["max_score"])) for r in rows}))
+        rows = [r for r in csv.DictReader(out.open()) if r["student_id"] in self.active]
+        return (t / len(self.active), *self._scores({r["student_id"]: (float(r["score"]), float(r["max_score"]), True) for r in rows}))
 
     def otter(self, d: Path):
         otter = self.peer_bin("otter")
         total, scores = 0.0, {}
-        for s in self.students:
+        for s in self.active:
             res = d / "results" / s
             shutil.rmtree(res, ignore_errors=True)
             res.mkdir(parents=True)
@@ -369,15 +372,14 @@ class Bench:
             total += t
             tests = [x for x in json.loads((res / "results.json").read_text())["tests"] if "score" in x]
             ok = sorted(x["name"] for x in tests) == sorted(ITEMS)  # one test file per item
-            scores[s] = (sum(float(x["score"]) for x in tests),
-                         sum(float(x["max_score"]) for x in tests) if ok else -1.0)
-        return (total / self.n, *self._scores(scores))
+            scores[s] = (sum(float(x["score"]) for x in tests), sum(float(x["max_score"]) for x in tests), ok)
+        return (total / len(self.active), *self._scores(scores))
 
     def setup_nbconvert(self, course: Path):
         self.peer_bin("jupyter")
         d = self.work / "nbconvert"
         d.mkdir()
-        for s in self.students:  # nbgrader's submissions (definitions and test cells), one name each
+        for s in self.active:  # nbgrader's submissions (definitions and test cells), one name each
             shutil.copy(course / "submitted" / s / NB_NAME / f"{NB_NAME}.ipynb", d / f"{s}.ipynb")
         return d
 
@@ -386,45 +388,46 @@ class Bench:
         out = self.work / "nbconvert-out"
         shutil.rmtree(out, ignore_errors=True)
         t, p = run([jup, "nbconvert", "--to", "notebook", "--execute", "--output-dir", out,
-                    "--ExecutePreprocessor.timeout=300", *[d / f"{s}.ipynb" for s in self.students]],
+                    "--ExecutePreprocessor.timeout=300", *[d / f"{s}.ipynb" for s in self.active]],
                    env=self.peer_env)
         clean = 0
-        for s in self.students:
+        for s in self.active:
             f = out / f"{s}.ipynb"
             if f.exists() and not any(o.get("output_type") == "error" for c in json.loads(f.read_text())["cells"]
                                       for o in c.get("outputs", [])):
                 clean += 1
-        ok = p.returncode == 0 and clean == self.n
-        return t / self.n, (f"every test cell passed in all {self.n}" if ok
-                            else f"NOT full marks: {clean}/{self.n} notebooks ran clean (exit {p.returncode})"), ok
+        n = len(self.active)
+        ok = p.returncode == 0 and clean == n
+        return t / n, (f"every test cell passed in all {n}" if ok
+                       else f"NOT full marks: {clean}/{n} notebooks ran clean (exit {p.returncode})"), ok
 
     def bare_python(self):
         py = self.dl_python()
         total = 0.0
-        for _ in self.students:
+        for _ in self.active:
             t, p = run([py, "-c", "import numpy"])
             _must(p, "python -c 'import numpy'")
             total += t
-        return total / self.n, "n/a (no grading)", True
+        return total / len(self.active), "n/a (no grading)", True
 
     def dl_check(self, d: Path):
         exe = self.dl_bin()
         total, scores = 0.0, {}
-        for s in self.students:
+        for s in self.active:
             t, p = run([exe, "check", d / f"{s}.ipynb", "-a", ASSIGNMENT, "--json"], env=self.dl_env)
             _must(p, "dlgrade check")
             total += t
             res = json.loads(p.stdout)
             items = [i for i in res["items"] if i["status"] != "manual"]
             wanted = [i for i in items if i["item_id"] in ITEMS]
-            if res.get("error") or len(wanted) != len(ITEMS) or any(i["points"] < i["max_points"] for i in items):
-                scores[s] = (sum(i["points"] for i in wanted), -1.0)  # not full marks on what it checked
-            else:
-                scores[s] = (sum(i["points"] for i in wanted), sum(i["max_points"] for i in wanted))
-        return (total / self.n, *self._scores(scores))
+            whole = not res.get("error") and len(wanted) == len(ITEMS) \
+                and all(i["points"] >= i["max_points"] for i in items)  # full marks on every item it ran
+            scores[s] = (sum(i["points"] for i in wanted), sum(i["max_points"] for i in wanted), whole)
+        return (total / len(self.active), *self._scores(scores))
 
     def dl_grade(self, d: Path, workers: int | None, tag: str):
         out = self.work / f"grade-{tag}"
+        d = d if len(self.active) == self.n else self.work / "dlgrade-one"
         cmd = [self.dl_bin(), "grade", d, "-a", ASSIGNMENT, *[a for i in ITEMS for a in ("--item", i)],
                "--out", out.with_suffix(".csv"), "--json", out.with_suffix(".jsonl")]
         if workers:
@@ -437,18 +440,20 @@ class Bench:
             self.layers.add(", ".join(r.get("layers") or []))
             items = [i for i in r["items"] if i["item_id"] in ITEMS]
             bad = r.get("error") or len(items) != len(ITEMS)
-            scores[r["student"]] = (sum(i["points"] for i in items), -1.0 if bad else sum(i["max_points"] for i in items))
-        return (t / self.n, *self._scores(scores))
+            scores[r["student"]] = (sum(i["points"] for i in items), sum(i["max_points"] for i in items), not bad)
+        return (t / len(self.active), *self._scores(scores))
 
-    def _scores(self, scores: dict[str, tuple[float, float]]):
-        expect = self.max_points
-        full = [s for s, (got, mx) in scores.items() if _full(got, mx, expect)]
-        ok = len(scores) == self.n and len(full) == self.n
-        if ok:
-            return f"{expect:g}/{expect:g} for all {self.n}", True
-        worst = min(scores.items(), key=lambda kv: kv[1][0], default=(None, (0, 0)))
-        return (f"NOT full marks: {len(full)}/{self.n} submissions at {expect:g}/{expect:g}"
-                + (f" (e.g. {worst[0]}: {worst[1][0]:g}/{worst[1][1]:g})" if worst[0] else "")), False
+    def _scores(self, scores: dict[str, tuple[float, float, bool]]):
+        """(score text, full marks?) from student -> (points, max points, every item graded?)."""
+        expect, n = self.max_points, len(self.active)
+        full = [s for s, (got, mx, whole) in scores.items() if whole and _full(got, mx, expect)]
+        if len(scores) == n and len(full) == n:
+            return f"{expect:g}/{expect:g} for all {n}", True
+        text = f"NOT full marks: {len(full)}/{n} submissions at {expect:g}/{expect:g}"
+        if scores:
+            s, (got, mx, whole) = min(scores.items(), key=lambda kv: kv[1][0])
+            text += f" (e.g. {s}: {got:g}/{mx:g}{'' if whole else ', not every item graded'})"
+        return text, False
 
     def dl_python(self) -> str:
         """The interpreter of the dlgrade executable (its shebang line)."""
@@ -499,13 +504,23 @@ def versions(bench: Bench) -> dict:
         src = Path(_out([py, "-c", probe, bench.dlgrade], cwd=tempfile.gettempdir()).splitlines()[-1])
         v["dlgrade_source"] = str(src.parent)
         v["dlgrade_commit"] = _out(["git", "-C", src.parent, "rev-parse", "--short", "HEAD"])
-        dirty = _out(["git", "-C", src.parent, "status", "--porcelain", "--untracked-files=no"])
-        v["dlgrade_dirty"] = bool(dirty) and not dirty.startswith("unavailable")
+        dirty = _out(["git", "-C", src.parent, "status", "--porcelain", "--untracked-files=no", "--",
+                      "grader", "reference", "rubrics"])  # changes to what is measured, not to benchmarks/
+        v["dlgrade_uncommitted_changes"] = bool(dirty) and not dirty.startswith("unavailable")
     v["bwrap"] = _out(["bwrap", "--version"]) if shutil.which("bwrap") else "not installed"
     return v
 
 
 # ----------------------------------------------------------------------------
+
+
+def wait_for_load(limit: float, patience_s: float = 1800):
+    """Sleep until the 1-minute load average is below ``limit`` (a shared machine), at most ``patience_s``."""
+    t0 = time.monotonic()
+    while os.getloadavg()[0] >= limit and time.monotonic() - t0 < patience_s:
+        time.sleep(15)
+    if os.getloadavg()[0] >= limit:
+        print(f"load average still {os.getloadavg()[0]:.1f} after {patience_s / 60:g} min; measuring anyway")
 
 
 def main(argv=None):
@@ -515,14 +530,17 @@ def main(argv=None):
     ap.add_argument("-n", type=int, default=20, help="submissions (default: %(default)s)")
     ap.add_argument("--repeat", type=int, default=1, help="timed rounds after the warm-up (default: %(default)s)")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "peers.json"), help="JSON results")
-    ap.add_argument("--example", default=str(ROOT / "examples" / ASSIGNMENT / "alice.ipynb"))
+    ap.add_argument("--example", default=str(SOLUTION),
+                    help="the notebook copied N times (default: %(default)s; a wrong one checks the scoring)")
+    ap.add_argument("--wait-load", type=float, metavar="L",
+                    help="first wait (up to 30 min) until the 1-minute load average is below L")
     ap.add_argument("--write-course", action="store_true",
                     help="rewrite benchmarks/peers/ from the rubric and the reference, then stop")
     args = ap.parse_args(argv)
     if args.n < 1 or args.repeat < 1:
         ap.error("-n and --repeat must be at least 1")
 
-    files, content = course_files(Path(args.example))
+    files = course_files()
     if args.write_course:
         for rel, text in files.items():
             (COURSE / rel).parent.mkdir(parents=True, exist_ok=True)
@@ -533,9 +551,12 @@ def main(argv=None):
     if stale:
         raise SystemExit(f"peers.py: {', '.join(stale)} out of date with the rubric or the reference; "
                          "run `python benchmarks/peers.py --write-course`")
+    content = content_notebook(Path(args.example))
     if not Path(args.dlgrade).is_absolute() and not Path(args.dlgrade).exists():
         args.dlgrade = str(ROOT / args.dlgrade)  # the default, relative to the checkout
 
+    if args.wait_load:
+        wait_for_load(args.wait_load)
     started = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
     load_before = os.getloadavg()
     work = Path(tempfile.mkdtemp(prefix="dlgrade-peers-"))
@@ -615,11 +636,13 @@ def bench_all(args, files, content, work) -> dict:
         for name in ("dlgrade check", "dlgrade grade"):
             rows[name] = {"how": "", "skipped": dl_skip}
 
-    for rnd in range(args.repeat + 1):   # round 0 is the warm-up
+    for rnd in range(args.repeat + 1):   # round 0 is the warm-up, on the first submission alone
+        b.active = b.students if rnd else b.students[:1]
         for name, fn in tasks:
             row = rows[name]
             if "skipped" in row:
                 continue
+            load = os.getloadavg()[0]
             try:
                 per_sub, score, full = fn()
             except (RuntimeError, subprocess.TimeoutExpired, OSError, ValueError, KeyError) as e:
@@ -629,6 +652,7 @@ def bench_all(args, files, content, work) -> dict:
             row["score"], row["full_marks"] = score, full
             if rnd:
                 row["times"].append(per_sub)
+                row.setdefault("load_1min_at_start", []).append(round(load, 2))
             print(f"{'warm-up' if rnd == 0 else f'round {rnd}'}  {name:<30} {per_sub:7.3f} s/submission  {score}")
     for name, row in rows.items():
         if row.get("times"):
@@ -649,7 +673,7 @@ def bench_all(args, files, content, work) -> dict:
 
 
 def print_table(r: dict):
-    print(f"\n{r['assignment']} {'+'.join(r['items'])}, {r['n_submissions']} identical correct submissions, "
+    print(f"\n{r['assignment']} {'+'.join(r['items'])}, {r['n_submissions']} copies of {r['example']}, "
           f"median of {r['repeat']} round(s); {r['date']}")
     print(f"{'tool':<30}{'s/submission':>13}{'x dlgrade grade':>17}  score / note")
     for name, row in r["rows"].items():
