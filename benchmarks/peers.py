@@ -401,8 +401,7 @@ class Bench:
         return t / n, (f"every test cell passed in all {n}" if ok
                        else f"NOT full marks: {clean}/{n} notebooks ran clean (exit {p.returncode})"), ok
 
-    def bare_python(self):
-        py = self.dl_python()
+    def bare_python(self, py: str):
         total = 0.0
         for _ in self.active:
             t, p = run([py, "-c", "import numpy"])
@@ -618,7 +617,11 @@ def bench_all(args, files, content, work) -> dict:
     add("otter run", "one call per submission", b.setup_otter, b.otter)
     add("nbconvert --execute", f"one call for {b.n} notebooks (with nbgrader's test cells), / {b.n}",
         nbc_setup, b.nbconvert)
-    add('python -c "import numpy"', "one per submission (dlgrade's interpreter)", None, b.bare_python)
+    try:
+        py, whose = b.dl_python(), "dlgrade's interpreter"
+    except Skip:
+        py, whose = sys.executable, "this script's interpreter: no dlgrade"
+    add('python -c "import numpy"', f"one per submission ({whose}, {py})", lambda: py, b.bare_python)
     grade_rows = []
     if dl_dir:
         add("dlgrade check", f"one call per notebook (runs the public items {public}; D1+D3 scored)", lambda: dl_dir, b.dl_check)
@@ -645,7 +648,7 @@ def bench_all(args, files, content, work) -> dict:
             load = os.getloadavg()[0]
             try:
                 per_sub, score, full = fn()
-            except (RuntimeError, subprocess.TimeoutExpired, OSError, ValueError, KeyError) as e:
+            except (Skip, RuntimeError, subprocess.TimeoutExpired, OSError, ValueError, KeyError) as e:
                 row.update({"skipped": f"failed: {e}"})
                 print(f"{name}: failed: {e}")
                 continue
