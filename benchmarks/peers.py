@@ -357,7 +357,8 @@ class Bench:
         out.unlink(missing_ok=True)
         _must(run([nbg, "export", "--to", out], cwd=course, env=self.peer_env)[1], "nbgrader export")
         rows = [r for r in csv.DictReader(out.open()) if r["student_id"] in self.active]
-        return (t / len(self.active), *self._scores({r["student_id"]: (float(r["score"]), float(r["max_score"]), True) for r in rows}))
+        scores = {r["student_id"]: (float(r["score"]), float(r["max_score"]), True) for r in rows}
+        return (t / len(self.active), *self._scores(scores))
 
     def otter(self, d: Path):
         otter = self.peer_bin("otter")
@@ -624,7 +625,8 @@ def bench_all(args, files, content, work) -> dict:
     add('python -c "import numpy"', f"one per submission ({whose}, {py})", lambda: py, b.bare_python)
     grade_rows = []
     if dl_dir:
-        add("dlgrade check", f"one call per notebook (runs the public items {public}; D1+D3 scored)", lambda: dl_dir, b.dl_check)
+        add("dlgrade check", f"one call per notebook (runs the public items {public}; D1+D3 scored)",
+            lambda: dl_dir, b.dl_check)
         variants = [(None, "dlgrade grade")]
         if b.has_workers:
             variants += [(1, "dlgrade grade --workers 1"), (2, "dlgrade grade --workers 2")]
@@ -649,10 +651,11 @@ def bench_all(args, files, content, work) -> dict:
             try:
                 per_sub, score, full = fn()
             except (Skip, RuntimeError, subprocess.TimeoutExpired, OSError, ValueError, KeyError) as e:
-                row.update({"skipped": f"failed: {e}"})
+                row.update({"skipped": f"failed: {e}", "times": [], "full_marks": False})
                 print(f"{name}: failed: {e}")
                 continue
-            row["score"], row["full_marks"] = score, full
+            if row.get("full_marks", True):  # full marks in every round, else the first round's shortfall
+                row["score"], row["full_marks"] = score, full
             if rnd:
                 row["times"].append(per_sub)
                 row.setdefault("load_1min_at_start", []).append(round(load, 2))
@@ -671,7 +674,7 @@ def bench_all(args, files, content, work) -> dict:
             if Path(args.example).resolve().is_relative_to(ROOT) else args.example,
             "dlgrade_grade_baseline": next((n for n in grade_rows if rows[n] is base_row), None),
             "dlgrade_isolation": sorted(getattr(b, "layers", set())),
-            "command": " ".join([Path(sys.executable).name, "benchmarks/peers.py", *sys.argv[1:]]),
+            "command": " ".join([sys.executable, *sys.argv]), "cwd": os.getcwd(),
             "rows": rows, "versions": versions(b)}
 
 
