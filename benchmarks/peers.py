@@ -10,8 +10,8 @@ cells; the top-level plotting cell is left out) in each tool's format:
   with ``### BEGIN SOLUTION`` cells and autograder test cells); one call for
   all N submissions, divided by N;
 - ``otter run``: the tests ``benchmarks/peers/otter/tests`` in an autograder
-  zip (``otter generate``); one call per submission (``otter grade`` needs
-  Docker);
+  zip (``otter generate``); one call per submission (``otter grade`` of
+  otter-grader 7 has no local mode: it needs Docker);
 - ``jupyter nbconvert --execute``: the nbgrader submissions (definitions plus
   test cells), one call for all N; a clean run means every assert held;
 - ``python -c "import numpy"`` with dlgrade's interpreter, one per submission;
@@ -22,11 +22,14 @@ cells; the top-level plotting cell is left out) in each tool's format:
 The test cells and otter tests hold the rubric's cases and tolerances, with
 expected values computed by the rubric's reference module; they are
 regenerated on every run and must equal the committed files (``--write-course``
-rewrites them). Each tool's score is read from its own output (gradebook
-export, results JSON, exit status); a timing counts only with full marks. One
-untimed warm-up of every tool (the answer-key cache, .pyc files), then
-``--repeat`` interleaved rounds; the median is reported. Ratios are a tool's
-seconds per submission over dlgrade ``grade``'s (its best worker count).
+rewrites them). Each tool's score is read from its own output (nbgrader's
+gradebook export, otter's results JSON, dlgrade's JSON, nbconvert's executed
+notebooks); a timing counts only with full marks in every round. An untimed
+warm-up of every tool on one submission (dlgrade's answer-key cache, .pyc
+files), then ``--repeat`` rounds, each running every tool in turn; the median
+is reported, with the load average at the start of each tool's run. Ratios
+are a tool's seconds per submission over dlgrade ``grade``'s (its best worker
+count).
 
     python benchmarks/peers.py --peers-venv /work/peers-venv [--dlgrade .venv/bin/dlgrade]
         [-n 20] [--repeat 3] [--out benchmarks/results/peers.json]
