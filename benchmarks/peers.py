@@ -306,9 +306,14 @@ class Bench:
         help_ = run([self.dl_bin(), "grade", "--help"], env=self.dl_env)[1]
         _must(help_, "dlgrade grade --help")
         self.has_workers = "--workers" in help_.stdout
+        # a dlgrade with a gradebook grades only what is new: every timed run gets a gradebook of its own
+        self.fresh_db = ["--regrade"] if "--regrade" in help_.stdout else []
+        self.has_db = "--db" in help_.stdout
+        self.runs = 0
         # the answer key of D1 and D3 (untimed, like a batch after its first submission)
+        db = ["--db", self.work / "gradebook-warm.sqlite"] if self.has_db else []
         _must(run([self.dl_bin(), "grade", self.work / "dlgrade-one", "-a", ASSIGNMENT, "--item", "D1", "--item",
-                   "D3", "--out", self.work / "warm.csv"], env=self.dl_env)[1], "dlgrade grade (warm-up)")
+                   "D3", "--out", self.work / "warm.csv", *db], env=self.dl_env)[1], "dlgrade grade (warm-up)")
         return d
 
     def setup_nbgrader(self):
@@ -435,6 +440,9 @@ class Bench:
                "--out", out.with_suffix(".csv"), "--json", out.with_suffix(".jsonl")]
         if workers:
             cmd += ["--workers", workers]
+        if self.has_db:
+            self.runs += 1
+            cmd += ["--db", self.work / f"gradebook-{self.runs}.sqlite", *self.fresh_db]
         t, p = run(cmd, env=self.dl_env)
         _must(p, "dlgrade grade")
         scores, self.layers = {}, set()
