@@ -671,7 +671,7 @@ def bench_all(args, files, content, work) -> dict:
                 row["times"].append(per_sub)
                 row.setdefault("load_1min_at_start", []).append(round(load, 2))
             print(f"{'warm-up' if rnd == 0 else f'round {rnd}'}  {name:<30} {per_sub:7.3f} s/submission  {score}")
-    for name, row in rows.items():
+    for row in rows.values():
         if row.get("times"):
             row["s_per_submission"] = statistics.median(row["times"])
     best = [rows[n] for n in grade_rows if rows[n].get("full_marks") and "s_per_submission" in rows[n]]
