@@ -25,7 +25,7 @@ from grader.batch.gradebook import Gradebook, GradebookBusy, GradebookError, mer
 from grader.batch.intake import ID_FROM, IntakeError, Refused, Skipped, discover, materialise, read_payload
 from grader.batch.progress import make_reporter
 from grader.model import Options
-from grader.pipeline import failed_submission, grade_file
+from grader.pipeline import failed_submission, grade_file, prepare_keys
 from grader.pipeline.keys import key_version
 from grader.rubric import Rubric, RubricError, get_rubric, load_rubric_cached, rubric_dir
 from grader.sandbox import available_layers
@@ -386,6 +386,8 @@ def run_batch(class_dir, rubric, *, db_path=None, opts=None, workers=None, sched
         status = "finished"
         try:
             if tasks:
+                if grade_fn is None and scheduler is None:  # keys once here, not once per worker process
+                    prepare_keys(rubric, item_opts if regrade_item else opts)
                 backend = _Dask(scheduler, scheduler_timeout_s) if scheduler else _Local(workers or os.cpu_count() or 1)
             reporter.start(len(tasks), already=summary.already_done, skipped=len(intake.skipped),
                            where=backend.where if backend else "")

@@ -34,7 +34,7 @@ from grader.rubric import Rubric, get_rubric
 from grader.sandbox import run_job
 
 __all__ = ["Options", "Plan", "ReferenceKeys", "failed_submission", "grade_file", "grade_submission", "make_plan",
-           "selected_items", "unreadable"]
+           "prepare_keys", "selected_items", "unreadable"]
 
 
 def grade_submission(sub: Submission, plan: Plan, keys: KeyProvider, opts: Options | None = None,
@@ -75,6 +75,15 @@ def failed_submission(path: str | Path, rubric: Rubric, opts: Options, reason: s
     """A zero-score result for ``path`` when grading itself failed (a grader bug: ``reason`` says so)."""
     keys = ReferenceKeys(rubric, full=opts.full)
     return unreadable(Path(path), make_plan(rubric, opts, keys), keys.key_version, reason)
+
+
+def prepare_keys(rubric: Rubric, opts: Options) -> None:
+    """Compute (or load) the plan and every answer key a batch under ``opts`` needs, once, into the cache."""
+    keys = ReferenceKeys(rubric, full=opts.full)
+    ids = [i.id for i in make_plan(rubric, opts, keys).items]
+    keys.expected(ids)
+    if opts.name_mistakes:
+        keys.mutants(ids)
 
 
 def grade_file(path: str | Path, assignment: str | Rubric, public_only: bool = False, *,
