@@ -1,0 +1,375 @@
+"""The processes inside the sandbox: a one-shot waiter or a zygote, and the student's worker.
+
+Started by the supervisor as ``python -I -S -B -c BOOT PKG_PARENT SITE_DIRS MODE SPEC``
+(see ``grader.sandbox.isolation.python_command``):
+
+``fresh``
+    this process (pid 1 of the sandbox) forks the worker, waits for it and
+    writes its exit status to the status fd; nothing of the student runs here.
+``zygote``
+    imports the ``preload`` modules once, then forks one worker per request
+    received on its control socket (``SOCK_SEQPACKET``; the request carries
+    the job's channel, stdout, stderr and status fds by ``SCM_RIGHTS``).
+
+The worker (:func:`serve`) drops to the job's uid, sets its rlimits and the
+parent-death signal, and answers the calls the supervisor sends over the
+framed channel one at a time. This package imports nothing of ``grader``.
+"""
+from __future__ import annotations
+
+import builtins
+import ctypes
+import json
+import os
+import resource
+import signal
+import socket
+import sys
+import time
+
+from . import wire
+from .interpreter import MissingName, describe_exception, load_definitions, run_case
+
+CLONE_NEWNS, CLONE_NEWPID = 0x00020000, 0x20000000
+MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_BIND, MS_REC, MS_PRIVATE = 2, 4, 8, 4096, 16384, 1 << 18
+PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS = 1, 38
+CHAN_FD = 3
+_libc = None
+
+
+def _c():
+    global _libc
+    if _libc is None:
+        _libc = ctypes.CDLL(None, use_errno=True)
+    return _libc
+
+
+def _check(ret, what):
+    if ret != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"{what}: {os.strerror(err)}")
+
+
+def _mount(src, target, fstype, flags, data=None):
+    enc = lambda s: None if s is None else s.encode()  # noqa: E731
+    _check(_c().mount(enc(src), enc(target), enc(fstype), ctypes.c_ulong(flags), enc(data)), f"mount {target}")
+
+
+# ----------------------------------------------------------------------------
+# process set-up of one job
+
+
+def _die_with(parent: int):
+    _check(_c().prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "prctl")
+    if os.getppid() != parent:
+        os._exit(70)
+
+
+def _private_dirs(spec) -> str | None:
+    """A fresh tmpfs over /job (and /tmp inside it) in a new mount and pid namespace.
+
+    Returns None when this sandbox cannot mount (no CAP_SYS_ADMIN): the caller
+    then uses a private directory instead.
+    """
+    if not spec.get("mount"):
+        return None
+    try:
+        _check(_c().unshare(CLONE_NEWNS | CLONE_NEWPID), "unshare")
+    except OSError:
+        return None
+    _mount(None, "/", None, MS_REC | MS_PRIVATE)
+    uid = spec.get("uid") or 0
+    _mount("tmpfs", "/job", "tmpfs", MS_NOSUID | MS_NODEV,
+           f"size={int(spec['disk_mb'])}m,nr_inodes={int(spec['inodes'])},mode=0755")
+    os.mkdir("/job/.tmp", 0o1777)
+    os.chmod("/job/.tmp", 0o1777)
+    os.chown("/job", uid, uid)
+    _mount("/job/.tmp", "/tmp", None, MS_BIND)
+    return "/job"
+
+
+def _drop(spec, cpu_s):
+    """rlimits, then the uid, then no-new-privs and the parent-death signal (in that order)."""
+    mem = int(spec["memory_mb"]) * 2**20
+    resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu_s, cpu_s + 5))
+    fsize = int(spec["file_size_mb"]) * 2**20
+    resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))
+    uid = spec.get("uid")
+    if uid is not None:
+        resource.setrlimit(resource.RLIMIT_NPROC, (int(spec["nproc"]), int(spec["nproc"])))
+        os.setgroups([])
+        os.setresgid(uid, uid, uid)
+        os.setresuid(uid, uid, uid)
+    _check(_c().prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl")
+
+
+def _place_fds(fds: dict):
+    """chan -> 3, stdout -> 1, stderr -> 2, stdin from /dev/null; everything else closed."""
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.dup2(fds["out"], 1)
+    os.dup2(fds["err"], 2)
+    os.dup2(fds["chan"], CHAN_FD)
+    os.closerange(CHAN_FD + 1, 4096)
+
+
+def _wait_and_report(pid: int, status_fd: int):
+    while True:
+        try:
+            _, status, usage = os.wait4(pid, 0)
+            break
+        except InterruptedError:
+            continue
+        except ChildProcessError:
+            status, usage = 0, None
+            break
+    report = {"code": os.waitstatus_to_exitcode(status), "rss_kb": int(usage.ru_maxrss) if usage else 0,
+              "pidns": os.getpid() == 1}  # as init, its exit kills every process left in the namespace
+    try:
+        os.write(status_fd, json.dumps(report).encode())
+    except OSError:
+        pass
+
+
+def run_job_processes(spec: dict, fds: dict, parent: int):
+    """In a fresh child: set up the job's private world, fork the worker, report its exit. Never returns."""
+    try:
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        os.setsid()
+        _die_with(parent)
+        workdir = _private_dirs(spec)
+        if workdir is None:
+            workdir = spec["workdir"]
+            if spec.get("per_child_dir"):
+                workdir = os.path.join(workdir, f"c{os.getpid()}")
+                os.mkdir(workdir, 0o700)
+                if spec.get("uid") is not None:
+                    os.chown(workdir, spec["uid"], spec["uid"])
+        elif spec.get("mount"):  # in a new pid namespace: this process's next child is its init
+            init = os.fork()
+            if init:
+                _close(fds)
+                os.waitpid(init, 0)
+                os._exit(0)
+            _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+        me = os.getpid()
+        pid = os.fork()
+        if pid == 0:
+            os.close(fds["status"])
+            _worker_process(spec, fds, workdir, me)
+        _close({k: v for k, v in fds.items() if k != "status"})
+        _wait_and_report(pid, fds["status"])
+        if spec.get("per_child_dir") and workdir != spec["workdir"]:
+            import shutil
+
+            shutil.rmtree(workdir, ignore_errors=True)  # follows no links (dir_fd based on Linux)
+    except BaseException as exc:  # noqa: BLE001 - to the zygote's log; the supervisor sees the job die
+        try:
+            os.write(2, f"dlgrade zygote: job set-up failed: {type(exc).__name__}: {exc}\n".encode())
+        except OSError:
+            pass
+    finally:
+        os._exit(0)
+
+
+def _close(fds):
+    for fd in fds.values():
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+
+
+def _worker_process(spec, fds, workdir, parent):
+    try:
+        _place_fds(fds)
+        os.chdir(workdir)
+        os.environ["HOME"] = workdir
+        _drop(spec, int(spec["cpu_s"]))
+        _die_with(parent)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    except BaseException as exc:  # noqa: BLE001
+        os.write(2, f"sandbox set-up failed: {type(exc).__name__}: {exc}\n".encode())
+        os._exit(71)
+    serve(CHAN_FD, spec)
+
+
+# ----------------------------------------------------------------------------
+# the worker: definitions, then calls, over the channel
+
+
+def _send(sock, header, arrays=None):
+    sock.sendall(wire.encode_frame(header, arrays))
+
+
+def serve(chan_fd: int, spec: dict):
+    """Load the definitions and answer calls until the supervisor says ``end``. Never returns."""
+    sock = socket.socket(fileno=chan_fd)
+    reader = wire.FrameReader(max_total=2**62)
+    job, _ = wire.read_frame(sock.recv, reader)
+    namespace = {"__name__": "__main__", "__builtins__": builtins}
+    warnings = load_definitions(job["statements"], namespace)
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(int(job.get("torch_threads", 1)))
+    _send(sock, {"kind": "loaded", "warnings": warnings})
+    ctx = {"namespace": namespace, "aliases": job.get("aliases", {}), "data_files": job.get("data_files", {}),
+           "workdir": os.getcwd()}
+    max_out = int(job.get("max_message", wire.MAX_MESSAGE))
+    while True:
+        try:
+            header, arrays = wire.read_frame(sock.recv, reader)
+        except EOFError:
+            break
+        if header.get("kind") != "call":
+            break
+        call = header["call"]
+        ctx["arrays"] = arrays
+        t0 = time.perf_counter()
+        result, out_arrays = _one_call(call, ctx)
+        result["seconds"] = round(time.perf_counter() - t0, 4)
+        try:
+            frame = wire.encode_frame({"kind": "result", "id": call["id"], **result}, out_arrays)
+            if len(frame) > max_out:
+                raise wire.WireError(f"{len(frame) >> 20} MiB")
+        except BaseException as exc:  # noqa: BLE001 - too large, unencodable floats, ...
+            frame = wire.encode_frame({"kind": "result", "id": call["id"], "status": "error", "seconds": result["seconds"],
+                                       "error": {"type": "OutputTooLarge", "where": "", "trace": "",
+                                                 "message": f"the result could not be sent ({type(exc).__name__}: "
+                                                            f"{str(exc)[:200]})"}})
+        del out_arrays, result
+        sock.sendall(frame)
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    finally:
+        os._exit(0)  # skip interpreter teardown: student objects may hang in __del__
+
+
+def _one_call(call, ctx):
+    out_arrays = {}
+    try:
+        value = run_case(call, ctx)
+    except MissingName as exc:
+        return {"status": "missing", "error": {"type": "MissingName", "message": str(exc), "where": "", "trace": ""}}, {}
+    except BaseException as exc:  # noqa: BLE001 - SystemExit, KeyboardInterrupt, MemoryError, ...
+        return {"status": "error", "error": describe_exception(exc)}, {}
+    try:
+        plain = wire.encode(value, out_arrays)
+    except BaseException as exc:  # noqa: BLE001
+        msg = str(exc) if isinstance(exc, wire.Unencodable) else f"{type(exc).__name__}: {exc}"
+        return {"status": "error", "error": {"type": "UnsupportedResult", "where": "", "trace": "",
+                                             "message": f"the returned value cannot be graded: {msg}"}}, {}
+    return {"status": "ok", "value": plain}, out_arrays
+
+
+# ----------------------------------------------------------------------------
+# zygote
+
+
+def _preload(names):
+    loaded = []
+    for name in names:
+        try:
+            if name == "matplotlib":
+                import matplotlib
+
+                matplotlib.use("Agg")
+                import matplotlib.pyplot  # noqa: F401
+            else:
+                __import__(name)
+            loaded.append(name)
+        except Exception:  # noqa: BLE001 - a missing optional module is only slower later
+            pass
+    return loaded
+
+
+def _kill_uid(uid: int):
+    """SIGKILL every process of ``uid`` (from a helper that runs as that uid)."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.setresgid(uid, uid, uid)
+            os.setresuid(uid, uid, uid)
+            os.kill(-1, signal.SIGKILL)
+        finally:
+            os._exit(0)
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    try:
+        os.waitpid(pid, 0)
+    except ChildProcessError:
+        pass
+    finally:
+        signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+
+
+def zygote(spec: dict):
+    """Preload, then fork one job per request on the control socket (fd 3)."""
+    ctrl = socket.socket(fileno=int(spec.get("ctrl", CHAN_FD)))
+    parent = os.getppid()
+    if spec.get("pdeathsig"):
+        _die_with(parent)
+    loaded = _preload(spec.get("preload", []))
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children (and orphans, as pid 1) reaped by the kernel
+    ctrl.send(json.dumps({"ready": loaded}).encode())
+    me = os.getpid()
+    while True:
+        try:
+            msg, fds, _, _ = socket.recv_fds(ctrl, 65536, 8)
+        except InterruptedError:
+            continue
+        if not msg:
+            os._exit(0)
+        req = json.loads(msg)
+        op = req.get("op")
+        if op == "fork" and len(fds) == 4:
+            named = dict(zip(("chan", "out", "err", "status"), fds))
+            sys.stdout.flush()
+            sys.stderr.flush()
+            pid = os.fork()
+            if pid == 0:
+                ctrl.close()
+                run_job_processes({**spec, **req["spec"]}, named, me)
+            _close(named)
+            ctrl.send(json.dumps({"pid": pid}).encode())
+        elif op == "kill":
+            for fd in fds:
+                os.close(fd)
+            try:
+                os.killpg(int(req["pid"]), signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+            if req.get("uid") is not None:
+                _kill_uid(int(req["uid"]))
+            ctrl.send(b'{"ok": true}')
+        else:
+            for fd in fds:
+                os.close(fd)
+            ctrl.send(b'{"ok": true}')
+
+
+def fresh(spec: dict):
+    """One job: this process waits while its child runs the worker."""
+    fds = {"chan": int(spec["chan"]), "status": int(spec["status"]), "out": 1, "err": 2}
+    if spec.get("pdeathsig"):
+        _die_with(os.getppid())
+    me = os.getpid()
+    pid = os.fork()
+    if pid == 0:
+        os.close(fds["status"])
+        _worker_process(spec, fds, spec["workdir"], me)
+    os.close(fds["chan"])
+    _wait_and_report(pid, fds["status"])
+    os._exit(0)
+
+
+def boot(argv):
+    mode, spec = argv[0], json.loads(argv[1])
+    if mode == "zygote":
+        zygote(spec)
+    elif mode == "fresh":
+        fresh(spec)
+    else:
+        raise SystemExit(f"unknown mode {mode!r}")
