@@ -11,6 +11,7 @@ import sys
 import sysconfig
 import tempfile
 import threading
+import time
 from functools import lru_cache
 from pathlib import Path
 
@@ -210,17 +211,30 @@ def take_uid() -> UidLease:
     raise RuntimeError(f"all {UID_COUNT} sandbox uids are in use")
 
 
-def kill_uid(uid: int) -> None:
-    """SIGKILL every process of ``uid``, from a helper that runs as that uid (``kill -9 -1``)."""
-    pid = os.fork()
-    if pid == 0:  # only async-signal-safe calls until _exit
-        try:
-            os.setresgid(uid, uid, uid)
-            os.setresuid(uid, uid, uid)
-            os.kill(-1, signal.SIGKILL)
-        finally:
-            os._exit(0)
-    os.waitpid(pid, 0)
+def kill_uid(uid: int, rounds: int = 100) -> int:
+    """SIGKILL every live process of ``uid`` (found in /proc), until none is left; how many were killed."""
+    killed = 0
+    for _ in range(rounds):
+        found = 0
+        for name in os.listdir("/proc"):
+            if not name.isdigit():
+                continue
+            try:
+                if os.stat(f"/proc/{name}").st_uid != uid:
+                    continue
+                with open(f"/proc/{name}/stat", "rb") as f:
+                    state = f.read(512).rsplit(b")", 1)[1].split()[0]
+                if state in (b"Z", b"X"):
+                    continue
+                os.kill(int(name), signal.SIGKILL)
+                found += 1
+            except (OSError, IndexError):
+                continue
+        if not found:
+            return killed
+        killed += found
+        time.sleep(0.002)
+    return killed
 
 
 def scrubbed_env(workdir: str) -> dict[str, str]:

@@ -104,12 +104,12 @@ class Zygote:
                 self._start()
             return int(self._request({"op": "fork", "spec": job_spec}, (chan, out, err, status))["pid"])
 
-    def kill(self, pid: int, uid: int | None) -> None:
-        """Kill job ``pid``'s process group (and everything of ``uid``), inside the zygote's sandbox."""
+    def kill(self, pid: int) -> None:
+        """Kill job ``pid``'s process group inside the zygote's sandbox."""
         with self._lock:
             if self.alive():
                 try:
-                    self._request({"op": "kill", "pid": pid, "uid": uid})
+                    self._request({"op": "kill", "pid": pid})
                 except ZygoteError:
                     self._stop()
 

@@ -66,25 +66,27 @@ def _die_with(parent: int):
 
 
 def _private_dirs(spec) -> str | None:
-    """A fresh tmpfs over /job (and /tmp inside it) in a new mount and pid namespace.
+    """A fresh tmpfs over /job (and /tmp inside it) and a /proc showing only the job's own processes.
 
-    Returns None when this sandbox cannot mount (no CAP_SYS_ADMIN): the caller
-    then uses a private directory instead.
+    Done in a new mount namespace; returns None when this sandbox cannot
+    mount (no CAP_SYS_ADMIN): the caller then uses a private directory.
     """
     if not spec.get("mount"):
         return None
     try:
-        _check(_c().unshare(CLONE_NEWNS | CLONE_NEWPID), "unshare")
+        _check(_c().unshare(CLONE_NEWNS), "unshare")
     except OSError:
         return None
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
-    uid = spec.get("uid") or 0
     _mount("tmpfs", "/job", "tmpfs", MS_NOSUID | MS_NODEV,
            f"size={int(spec['disk_mb'])}m,nr_inodes={int(spec['inodes'])},mode=0755")
     os.mkdir("/job/.tmp", 0o1777)
     os.chmod("/job/.tmp", 0o1777)
-    os.chown("/job", uid, uid)
+    uid = spec.get("uid")
+    if uid is not None:
+        os.chown("/job", uid, uid)
     _mount("/job/.tmp", "/tmp", None, MS_BIND)
+    _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "hidepid=2")
     return "/job"
 
 
@@ -134,45 +136,25 @@ def _wait_and_report(pid: int, status_fd: int):
         pass
 
 
-def run_job_processes(spec: dict, fds: dict, parent: int):
-    """In a fresh child: set up the job's private world, fork the worker, report its exit. Never returns."""
+def _zygote_child(spec: dict, fds: dict, parent: int):
+    """In the job's child of the zygote: private dirs, then the worker. Never returns."""
     try:
+        os.close(fds.pop("status"))
+        signal.set_wakeup_fd(-1)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         os.setsid()
-        _die_with(parent)
         workdir = _private_dirs(spec)
         if workdir is None:
-            workdir = spec["workdir"]
-            if spec.get("per_child_dir"):
-                workdir = os.path.join(workdir, f"c{os.getpid()}")
-                os.mkdir(workdir, 0o700)
-                if spec.get("uid") is not None:
-                    os.chown(workdir, spec["uid"], spec["uid"])
-        elif spec.get("mount"):  # in a new pid namespace: this process's next child is its init
-            init = os.fork()
-            if init:
-                _close(fds)
-                os.waitpid(init, 0)
-                os._exit(0)
-            _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
-        me = os.getpid()
-        pid = os.fork()
-        if pid == 0:
-            os.close(fds["status"])
-            _worker_process(spec, fds, workdir, me)
-        _close({k: v for k, v in fds.items() if k != "status"})
-        _wait_and_report(pid, fds["status"])
-        if spec.get("per_child_dir") and workdir != spec["workdir"]:
-            import shutil
-
-            shutil.rmtree(workdir, ignore_errors=True)  # follows no links (dir_fd based on Linux)
+            workdir = os.path.join(spec["workdir"], f"c{os.getpid()}")
+            os.mkdir(workdir, 0o700)
+            if spec.get("uid") is not None:
+                os.chown(workdir, spec["uid"], spec["uid"])
     except BaseException as exc:  # noqa: BLE001 - to the zygote's log; the supervisor sees the job die
         try:
             os.write(2, f"dlgrade zygote: job set-up failed: {type(exc).__name__}: {exc}\n".encode())
-        except OSError:
-            pass
-    finally:
-        os._exit(0)
+        finally:
+            os._exit(72)
+    _worker_process(spec, fds, workdir, parent)
 
 
 def _close(fds):
@@ -286,67 +268,88 @@ def _preload(names):
     return loaded
 
 
-def _kill_uid(uid: int):
-    """SIGKILL every process of ``uid`` (from a helper that runs as that uid)."""
-    pid = os.fork()
-    if pid == 0:
-        try:
-            os.setresgid(uid, uid, uid)
-            os.setresuid(uid, uid, uid)
-            os.kill(-1, signal.SIGKILL)
-        finally:
-            os._exit(0)
-    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-    try:
-        os.waitpid(pid, 0)
-    except ChildProcessError:
-        pass
-    finally:
-        signal.signal(signal.SIGCHLD, signal.SIG_IGN)
-
-
 def zygote(spec: dict):
-    """Preload, then fork one job per request on the control socket (fd 3)."""
+    """Preload, then fork one job per request on the control socket.
+
+    The zygote reaps its children itself and writes each job's exit status to
+    the status fd that came with the job's request.
+    """
+    import select
+    import shutil
+
     ctrl = socket.socket(fileno=int(spec.get("ctrl", CHAN_FD)))
-    parent = os.getppid()
     if spec.get("pdeathsig"):
-        _die_with(parent)
+        _die_with(os.getppid())
     loaded = _preload(spec.get("preload", []))
-    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children (and orphans, as pid 1) reaped by the kernel
-    ctrl.send(json.dumps({"ready": loaded}).encode())
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_w, False)
+    os.set_blocking(wake_r, False)
+    signal.set_wakeup_fd(wake_w)
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+    jobs: dict[int, tuple[int, str | None]] = {}  # pid -> (status fd, private dir to remove)
     me = os.getpid()
+    ctrl.send(json.dumps({"ready": loaded}).encode())
+
+    def reap():
+        while True:
+            try:
+                pid, status, usage = os.wait4(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            fd, tmpdir = jobs.pop(pid, (None, None))
+            if fd is not None:
+                report = {"code": os.waitstatus_to_exitcode(status), "rss_kb": int(usage.ru_maxrss), "pidns": False}
+                try:
+                    os.write(fd, json.dumps(report).encode())
+                except OSError:
+                    pass
+                os.close(fd)
+            if tmpdir:
+                shutil.rmtree(tmpdir, ignore_errors=True)  # follows no links (dir_fd based on Linux)
+
     while True:
         try:
-            msg, fds, _, _ = socket.recv_fds(ctrl, 65536, 8)
+            ready, _, _ = select.select([ctrl, wake_r], [], [])
         except InterruptedError:
             continue
+        if wake_r in ready:
+            try:
+                while os.read(wake_r, 4096):
+                    pass
+            except BlockingIOError:
+                pass
+            reap()
+        if ctrl not in ready:
+            continue
+        msg, fds, _, _ = socket.recv_fds(ctrl, 65536, 8)
         if not msg:
             os._exit(0)
         req = json.loads(msg)
         op = req.get("op")
         if op == "fork" and len(fds) == 4:
             named = dict(zip(("chan", "out", "err", "status"), fds))
+            job = {**spec, **req["spec"]}
             sys.stdout.flush()
             sys.stderr.flush()
             pid = os.fork()
             if pid == 0:
                 ctrl.close()
-                run_job_processes({**spec, **req["spec"]}, named, me)
+                os.close(wake_r)
+                os.close(wake_w)
+                _zygote_child(job, named, me)
+            jobs[pid] = (named.pop("status"), None if job.get("mount") else os.path.join(job["workdir"], f"c{pid}"))
             _close(named)
             ctrl.send(json.dumps({"pid": pid}).encode())
-        elif op == "kill":
-            for fd in fds:
-                os.close(fd)
-            try:
-                os.killpg(int(req["pid"]), signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-            if req.get("uid") is not None:
-                _kill_uid(int(req["uid"]))
-            ctrl.send(b'{"ok": true}')
         else:
             for fd in fds:
                 os.close(fd)
+            if op == "kill":
+                try:
+                    os.killpg(int(req["pid"]), signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
             ctrl.send(b'{"ok": true}')
 
 
