@@ -66,7 +66,7 @@ def _die_with(parent: int):
 
 
 def _private_dirs(spec) -> str | None:
-    """A fresh tmpfs over /job (and /tmp inside it) and a /proc showing only the job's own processes.
+    """Fresh tmpfs over /job and /tmp (half of ``disk_mb`` each) and a /proc showing only the job's processes.
 
     Done in a new mount namespace; returns None when this sandbox cannot
     mount (no CAP_SYS_ADMIN): the caller then uses a private directory.
@@ -78,14 +78,12 @@ def _private_dirs(spec) -> str | None:
     except OSError:
         return None
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
-    _mount("tmpfs", "/job", "tmpfs", MS_NOSUID | MS_NODEV,
-           f"size={int(spec['disk_mb'])}m,nr_inodes={int(spec['inodes'])},mode=0755")
-    os.mkdir("/job/.tmp", 0o1777)
-    os.chmod("/job/.tmp", 0o1777)
+    half, inodes = max(1, int(spec["disk_mb"]) // 2), max(16, int(spec["inodes"]) // 2)
+    _mount("tmpfs", "/job", "tmpfs", MS_NOSUID | MS_NODEV, f"size={half}m,nr_inodes={inodes},mode=0755")
+    _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"size={half}m,nr_inodes={inodes},mode=1777")
     uid = spec.get("uid")
     if uid is not None:
         os.chown("/job", uid, uid)
-    _mount("/job/.tmp", "/tmp", None, MS_BIND)
     _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "hidepid=2")
     return "/job"
 
