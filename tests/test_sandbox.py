@@ -118,9 +118,9 @@ def root_secret(tmp_path):
     return f
 
 
-def _warm_zygote():
-    """Start this process's zygote before a timed run (its start-up is not the job's)."""
-    sandbox.get_zygote(sandbox.DEFAULT_PRELOAD, (), sandbox.available_layers())
+def _warm_zygote(src):
+    """Start the zygote ``src`` will use before a timed run (its start-up is not the job's)."""
+    sandbox.get_zygote(sandbox.preload_for(_stmt(src)), (), sandbox.available_layers())
 
 
 def _all_text(res) -> str:
@@ -170,7 +170,7 @@ def test_fake_progress_does_not_extend_the_deadline():
            "    threading.Thread(target=spam, daemon=True).start()\n"
            "    time.sleep(60)\n")
     calls = [{"id": "c0", "steps": [{"call": "f"}]}]
-    _warm_zygote()
+    _warm_zygote(src)
     t0 = time.monotonic()
     res = run_job(_stmt(src), calls, {}, limits=Limits(timeout_s=2))
     elapsed = time.monotonic() - t0
@@ -182,7 +182,7 @@ def test_fake_progress_does_not_extend_the_deadline():
 def test_budget_is_enforced_while_the_worker_runs():
     src = "import time\ndef f():\n    time.sleep(60)\n"
     calls = [{"id": f"c{i}", "steps": [{"call": "f"}]} for i in range(3)]
-    _warm_zygote()
+    _warm_zygote(src)
     t0 = time.monotonic()
     res = run_job(_stmt(src), calls, {}, limits=Limits(timeout_s=30, budget_s=2))
     assert time.monotonic() - t0 < 2 + 2.5

@@ -171,8 +171,21 @@ def test_preload_sets_have_their_own_zygote():
     src = [{"label": "c", "source": "import sys\ndef f():\n    return 'scipy.optimize' in sys.modules\n", "kind": "def"}]
     calls = [{"id": "f", "steps": [{"let": "o", "call": "f"}], "returns": "o"}]
     assert run_job(src, calls, {}, require_isolation=iso, preload=("numpy",)).outcomes["f"].value is False
-    assert run_job(src, calls, {}, require_isolation=iso).outcomes["f"].value is True
+    assert run_job(src, calls, {}, require_isolation=iso, preload=DEFAULT_PRELOAD).outcomes["f"].value is True
+    assert run_job(src, calls, {}, require_isolation=iso).outcomes["f"].value is False  # auto: numpy only
     a.stop()
+
+
+def test_preload_follows_the_imports():
+    from grader.sandbox import NUMPY_PRELOAD, TORCH_PRELOAD, preload_for
+
+    def st(src):
+        return [{"label": "c", "source": src}]
+
+    assert preload_for(st("import numpy as np\nx = 'import torch'")) == NUMPY_PRELOAD
+    assert preload_for(st("import numpy\n  from scipy.optimize import brentq")) == DEFAULT_PRELOAD
+    assert preload_for(st("import matplotlib.pyplot as plt")) == DEFAULT_PRELOAD
+    assert preload_for(st("import scipy") + st("import torch.nn as nn")) == TORCH_PRELOAD
 
 
 def test_limits_apply_in_the_child():

@@ -30,9 +30,10 @@ import hashlib
 
 from grader.sandbox.isolation import WORKER_PACKAGE, available_layers, scrubbed_env
 from grader.sandbox.supervisor import CallOutcome, IsolationUnavailable, JobResult, Limits, run_job
-from grader.sandbox.zygote import DEFAULT_PRELOAD, TORCH_PRELOAD, get_zygote, stop_all
+from grader.sandbox.zygote import DEFAULT_PRELOAD, NUMPY_PRELOAD, TORCH_PRELOAD, get_zygote, preload_for, stop_all
 
-__all__ = ["CallOutcome", "DEFAULT_PRELOAD", "IsolationUnavailable", "JobResult", "Limits", "TORCH_PRELOAD",
+__all__ = ["CallOutcome", "DEFAULT_PRELOAD", "IsolationUnavailable", "JobResult", "Limits", "NUMPY_PRELOAD",
+           "TORCH_PRELOAD", "preload_for",
            "WORKER_SOURCE", "available_layers", "get_zygote", "run_job", "scrubbed_env", "stop_all",
            "worker_fingerprint"]
 

@@ -21,7 +21,7 @@ import numpy as np
 
 from grader.sandbox import isolation
 from grader.sandbox.worker import wire
-from grader.sandbox.zygote import DEFAULT_PRELOAD, ZygoteError, get_zygote
+from grader.sandbox.zygote import ZygoteError, get_zygote, preload_for
 
 TAIL_BYTES = 2000
 
@@ -97,8 +97,9 @@ def run_job(statements: list[dict], calls: list[dict], arrays: dict[str, np.ndar
     ``timeouts`` overrides the per-call wall time by call id; ``groups`` maps a
     call id to its check: when one call of a check times out, the check's
     remaining calls are skipped. ``preload`` names the modules the zygote
-    imports once (default numpy, scipy, matplotlib; add ``torch`` for torch
-    rubrics); ``use_zygote=False`` starts a fresh interpreter instead. Raises
+    imports once (default: :func:`~grader.sandbox.zygote.preload_for` the
+    statements, e.g. ``TORCH_PRELOAD`` when they import torch);
+    ``use_zygote=False`` starts a fresh interpreter instead. Raises
     :class:`IsolationUnavailable` when ``require_isolation`` and the machine
     cannot run bubblewrap.
     """
@@ -113,7 +114,7 @@ def run_job(statements: list[dict], calls: list[dict], arrays: dict[str, np.ndar
     starter = None
     if use_zygote:
         try:
-            starter = _ZygoteStarter(get_zygote(tuple(preload or DEFAULT_PRELOAD), data_files, layers))
+            starter = _ZygoteStarter(get_zygote(tuple(preload or preload_for(statements)), data_files, layers))
         except ZygoteError:
             starter = None  # a fresh interpreter still grades; the layers say which path ran
     if starter is None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import tempfile
@@ -19,10 +20,31 @@ from pathlib import Path
 
 from grader.sandbox import isolation
 
+NUMPY_PRELOAD = ("numpy",)
 DEFAULT_PRELOAD = ("numpy", "scipy.special", "scipy.optimize", "scipy.integrate", "scipy.stats", "scipy.linalg",
                    "matplotlib")
 TORCH_PRELOAD = DEFAULT_PRELOAD + ("torch",)
 START_TIMEOUT_S = 120.0
+
+
+_IMPORT = re.compile(r"^[ \t]*(?:import|from)[ \t]+(torch|scipy|matplotlib)\b", re.M)
+
+
+def preload_for(statements: list[dict]) -> tuple[str, ...]:
+    """The smallest standard preload set covering what ``statements`` import.
+
+    numpy only, numpy + scipy + matplotlib, or that plus torch: a few zygotes
+    per process at most. Only a speed hint (a fork of a process with scipy
+    loaded costs more than one with numpy only); it decides nothing else.
+    """
+    found = set()
+    for st in statements:
+        found.update(_IMPORT.findall(str(st.get("source", ""))))
+    if "torch" in found:
+        return TORCH_PRELOAD
+    if found:
+        return DEFAULT_PRELOAD
+    return NUMPY_PRELOAD
 
 
 class ZygoteError(RuntimeError):
