@@ -269,3 +269,22 @@ def test_nothing_of_the_host_is_visible_inside(use_zygote):
     assert seen["cmdlines"], "the worker sees at least its own command line"
     blob = repr(seen)
     assert checkout not in blob and "/work" not in blob and "bwrap" not in blob, blob
+
+
+@needs_uid
+@pytest.mark.parametrize("use_zygote", [True, False], ids=["zygote", "fresh"])
+def test_data_files_are_bound_read_only(tmp_path, use_zygote):
+    data = tmp_path / "tiny.npz"
+    np.savez(data, x=np.arange(4.0))
+    src = ("import numpy as np\n"
+           "def f(path):\n"
+           "    with np.load(path) as z:\n"
+           "        total = float(z['x'].sum())\n"
+           "    try:\n"
+           "        open(path, 'ab').write(b'x'); wrote = True\n"
+           "    except OSError:\n"
+           "        wrote = False\n"
+           "    return [path, total, wrote]\n")
+    calls = [{"id": "c0", "steps": [{"let": "o", "call": "f", "args": [{"data_file": "tiny.npz"}]}], "returns": "o"}]
+    res = run_job(_stmt(src), calls, {}, data_files=[data], use_zygote=use_zygote)
+    assert res.outcomes["c0"].value == ["/data/tiny.npz", 6.0, False], res.outcomes["c0"]

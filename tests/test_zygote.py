@@ -196,3 +196,47 @@ def test_limits_apply_in_the_child():
     assert res.outcomes["f"].status == "error" and "out of memory" in res.outcomes["f"].error["message"]
     assert 0 < res.peak_rss_mb < 2048
     np.testing.assert_equal(res.layers[-1], "zygote")
+
+
+def test_concurrent_jobs_from_threads_share_one_zygote():
+    from concurrent.futures import ThreadPoolExecutor
+
+    iso = "namespaces" in available_layers()
+
+    def one(i):
+        calls = [{"id": "a", "steps": [{"let": "o", "call": "ok", "args": [[i]]}], "returns": "o"}]
+        return run_job(_stmt(), calls, {}, require_isolation=iso).outcomes["a"].value["y"].tolist()
+
+    with ThreadPoolExecutor(4) as ex:
+        got = list(ex.map(one, range(8)))
+    assert got == [[2 * i] for i in range(8)]
+
+
+def test_a_forked_process_starts_its_own_zygote():
+    import multiprocessing as mp
+
+    iso = "namespaces" in available_layers()
+    zy = get_zygote(DEFAULT_PRELOAD, (), available_layers())
+    ctx = mp.get_context("fork")
+    with ctx.Pool(1) as pool:
+        child_pid = pool.apply(_zygote_pid_in_child, (iso,))
+    assert child_pid != zy.proc.pid and zy.alive()
+
+
+def _zygote_pid_in_child(iso):
+    calls = [{"id": "a", "steps": [{"let": "o", "call": "ok", "args": [[1]]}], "returns": "o"}]
+    assert run_job(_stmt(), calls, {}, require_isolation=iso).outcomes["a"].status == "ok"
+    return get_zygote(DEFAULT_PRELOAD, (), available_layers()).proc.pid
+
+
+def test_worker_package_imports_nothing_of_the_grader():
+    import ast
+    from pathlib import Path
+
+    import grader.sandbox.worker as w
+
+    for p in Path(w.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(p.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else []
+            assert not [n for n in names if n.split(".")[0] in ("grader", "reference")], (p.name, names)

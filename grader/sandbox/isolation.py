@@ -96,10 +96,16 @@ def secret_paths() -> list[Path]:
     return here
 
 
-def bwrap_args(*, data_files=(), caps=(), tmp_mb: int = 128, job_mb: int = 128) -> list[str]:
-    """bubblewrap options: new namespaces, system dirs and Python read-only, tmpfs /tmp and /job."""
+def bwrap_args(*, data_files=(), caps=(), tmp_mb: int = 128, job_mb: int = 128,
+               die_with_parent: bool = True) -> list[str]:
+    """bubblewrap options: new namespaces, system dirs and Python read-only, tmpfs /tmp and /job.
+
+    ``die_with_parent`` ties the sandbox to the *thread* that starts it
+    (``PR_SET_PDEATHSIG``): right for one job, wrong for a zygote that outlives
+    the thread that happened to start it (it exits when its control socket closes).
+    """
     args = ["--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
-            "--die-with-parent", "--new-session", "--as-pid-1"]
+            *(["--die-with-parent"] if die_with_parent else []), "--new-session", "--as-pid-1"]
     for sysdir in ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/etc"):
         p = Path(sysdir)
         if p.is_symlink():

@@ -64,6 +64,7 @@ class Zygote:
         self.hostdir: str | None = None
         self.loaded: list[str] = []
         self.starts = 0
+        self.owner = os.getpid()
 
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
@@ -81,11 +82,11 @@ class Zygote:
             spec |= {"workdir": "/job", "per_child_dir": not self.uid_layer}
             caps = ("CAP_SETUID", "CAP_SETGID", "CAP_SYS_ADMIN", "CAP_CHOWN", "CAP_KILL") if self.uid_layer else ()
             cmd = isolation.python_command("zygote", spec, namespaced=True, bwrap=isolation.bwrap_args(
-                data_files=self.data_files, caps=caps, tmp_mb=64, job_mb=64))
+                data_files=self.data_files, caps=caps, tmp_mb=64, job_mb=64, die_with_parent=False))
             cwd = None
         else:
             self.hostdir = tempfile.mkdtemp(prefix="dlgrade-zygote-")
-            spec |= {"workdir": self.hostdir, "per_child_dir": True, "pdeathsig": True}
+            spec |= {"workdir": self.hostdir, "per_child_dir": True}
             cmd = isolation.python_command("zygote", spec, namespaced=False)
             cwd = self.hostdir
         try:
@@ -136,6 +137,11 @@ class Zygote:
                     self._stop()
 
     def _stop(self) -> None:
+        if self.owner != os.getpid():  # inherited through fork(): the parent's zygote, not ours to kill
+            if self.ctrl is not None:
+                self.ctrl.close()
+            self.ctrl = self.proc = self.hostdir = None
+            return
         if self.ctrl is not None:
             self.ctrl.close()
             self.ctrl = None
@@ -163,6 +169,19 @@ class Zygote:
 
 _registry: dict[tuple, Zygote] = {}
 _registry_lock = threading.Lock()
+
+
+def _forget_inherited():
+    """In a forked child (e.g. a multiprocessing worker): start zygotes of its own."""
+    global _registry_lock
+    _registry_lock = threading.Lock()
+    for z in _registry.values():
+        z._lock = threading.Lock()
+        z._stop()
+    _registry.clear()
+
+
+os.register_at_fork(after_in_child=_forget_inherited)
 
 
 def get_zygote(preload: tuple[str, ...], data_files=(), layers: tuple[str, ...] = ()) -> Zygote:
