@@ -288,3 +288,28 @@ def test_data_files_are_bound_read_only(tmp_path, use_zygote):
     calls = [{"id": "c0", "steps": [{"let": "o", "call": "f", "args": [{"data_file": "tiny.npz"}]}], "returns": "o"}]
     res = run_job(_stmt(src), calls, {}, data_files=[data], use_zygote=use_zygote)
     assert res.outcomes["c0"].value == ["/data/tiny.npz", 6.0, False], res.outcomes["c0"]
+
+
+@needs_uid
+@pytest.mark.parametrize("use_zygote", [True, False], ids=["zygote", "fresh"])
+def test_writable_area_has_size_and_inode_caps(use_zygote):
+    src = ("import os\n"
+           "def files(d):\n"
+           "    n = 0\n"
+           "    try:\n"
+           "        while n < 100000:\n"
+           "            open(f'{d}/f{n}', 'w').close(); n += 1\n"
+           "    except OSError:\n"
+           "        pass\n"
+           "    return n\n"
+           "def fill(d):\n"
+           "    with open(f'{d}/big', 'wb') as f:\n"
+           "        for _ in range(64):\n"
+           "            f.write(b'x' * 2**20)\n")
+    calls = [{"id": f"files{d}", "steps": [{"let": "o", "call": "files", "args": [d]}], "returns": "o"} for d in ("/job", "/tmp")]
+    calls += [{"id": f"fill{d}", "steps": [{"call": "fill", "args": [d]}]} for d in ("/job", "/tmp")]
+    res = run_job(_stmt(src), calls, {}, use_zygote=use_zygote, limits=Limits(disk_mb=16, inodes=400))
+    o = res.outcomes
+    assert 100 < o["files/job"].value < 400 and 100 < o["files/tmp"].value < 400, o
+    for d in ("/job", "/tmp"):
+        assert o[f"fill{d}"].status == "error" and "limit exceeded" in o[f"fill{d}"].error["message"], o[f"fill{d}"]

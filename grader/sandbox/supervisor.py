@@ -147,7 +147,8 @@ class _FreshStarter:
         spec = {**spec, "chan": chan, "status": status}
         if self.namespaced:
             spec["workdir"] = "/job"
-            caps = ("CAP_SETUID", "CAP_SETGID") if spec.get("uid") is not None else ()
+            spec["mount"] = spec.get("uid") is not None  # tmpfs with an inode cap and a hidepid /proc
+            caps = ("CAP_SETUID", "CAP_SETGID", "CAP_SYS_ADMIN", "CAP_CHOWN") if spec["mount"] else ()
             half = max(1, spec["disk_mb"] // 2)
             cmd = isolation.python_command("fresh", spec, namespaced=True, bwrap=isolation.bwrap_args(
                 data_files=self.data_files, caps=caps, tmp_mb=half, job_mb=half))

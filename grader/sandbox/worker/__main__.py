@@ -360,7 +360,12 @@ def fresh(spec: dict):
     pid = os.fork()
     if pid == 0:
         os.close(fds["status"])
-        _worker_process(spec, fds, spec["workdir"], me)
+        try:
+            workdir = _private_dirs(spec) or spec["workdir"]  # inodes capped too, when it can mount
+        except OSError as exc:
+            os.write(2, f"sandbox set-up failed: {exc}\n".encode())
+            os._exit(72)
+        _worker_process(spec, fds, workdir, me)
     os.close(fds["chan"])
     _wait_and_report(pid, fds["status"])
     os._exit(0)
