@@ -180,3 +180,20 @@ def test_worker_decoder_refuses_legacy_and_unknown_input_tags():
     assert interpreter.run_case(legacy, ctx) == {"rng": 5}  # plain data to the worker, never an object
     with pytest.raises(WireError, match="unknown tag"):
         interpreter.run_case({"steps": [{"call": "f", "args": [{"__dl__": "exec", "src": "1"}]}]}, ctx)
+
+
+def test_worker_fingerprint_covers_every_file(tmp_path, monkeypatch):
+    import shutil
+
+    import grader.sandbox as sandbox
+    from grader.sandbox import isolation
+
+    fp = sandbox.worker_fingerprint()
+    assert len(fp) == 64 and fp == sandbox.worker_fingerprint()
+    assert sandbox.WORKER_SOURCE.read_bytes() == fp.encode()  # the deprecated alias
+    copy = tmp_path / "worker"
+    shutil.copytree(isolation.WORKER_PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(sandbox, "WORKER_PACKAGE", copy)
+    assert sandbox.worker_fingerprint() == fp
+    (copy / "instrument.py").write_text((copy / "instrument.py").read_text() + "\n# changed\n")
+    assert sandbox.worker_fingerprint() != fp

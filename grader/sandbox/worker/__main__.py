@@ -9,11 +9,14 @@ Started by the supervisor as ``python -I -S -B -c BOOT PKG_PARENT SITE_DIRS MODE
 ``zygote``
     imports the ``preload`` modules once, then forks one worker per request
     received on its control socket (``SOCK_SEQPACKET``; the request carries
-    the job's channel, stdout, stderr and status fds by ``SCM_RIGHTS``).
+    the job's channel, stdout, stderr and status fds by ``SCM_RIGHTS``),
+    reaps it and writes its exit status to that job's status fd.
 
-The worker (:func:`serve`) drops to the job's uid, sets its rlimits and the
-parent-death signal, and answers the calls the supervisor sends over the
-framed channel one at a time. This package imports nothing of ``grader``.
+The worker gets fresh tmpfs ``/job`` and ``/tmp`` and a ``/proc`` showing only
+its own processes (when the sandbox may mount), sets its rlimits, drops to the
+job's uid, sets no-new-privs and the parent-death signal, then (:func:`serve`)
+answers the calls the supervisor sends over the framed channel one at a time.
+This package imports nothing of ``grader``.
 """
 from __future__ import annotations
 
@@ -30,8 +33,8 @@ import time
 from . import wire
 from .interpreter import MissingName, describe_exception, load_definitions, run_case
 
-CLONE_NEWNS, CLONE_NEWPID = 0x00020000, 0x20000000
-MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_BIND, MS_REC, MS_PRIVATE = 2, 4, 8, 4096, 16384, 1 << 18
+CLONE_NEWNS = 0x00020000
+MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 2, 4, 8, 16384, 1 << 18
 PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS = 1, 38
 CHAN_FD = 3
 _libc = None
