@@ -1,0 +1,487 @@
+"""The trusted side of a job: start the worker, send calls one by one, read capped frames back.
+
+Nothing here opens a path the sandbox can write: results, load warnings and the
+worker's exit status come over a socketpair and a pipe created before the
+worker starts, stdout and stderr go to memfds read through the supervisor's
+own descriptors, and every deadline is the supervisor's clock.
+"""
+from __future__ import annotations
+
+import json
+import os
+import select
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from grader.sandbox import isolation
+from grader.sandbox.worker import wire
+from grader.sandbox.zygote import ZygoteError, get_zygote, preload_for
+
+TAIL_BYTES = 2000
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits for one submission's worker."""
+
+    timeout_s: float = 20.0
+    """Wall time of one call, from the moment it is sent (the worker is killed and restarted past it)."""
+    load_timeout_s: float = 60.0
+    """Wall time to start and import the submission's definitions (``import torch`` ~2 s)."""
+    budget_s: float = 600.0
+    """Wall time for the whole submission, enforced while it runs; calls left after it are skipped."""
+    memory_mb: int = 4096
+    """Address-space limit (numpy and torch import under 4 GiB, not 512 MiB)."""
+    file_size_mb: int = 64
+    """Largest file the worker may write, stdout and stderr included (caps print floods)."""
+    nproc: int = 512
+    """Processes and threads of the sandbox uid (with the ``uid`` layer)."""
+    output_mb: int = 256
+    """Largest result (arrays included) one call may send back."""
+    total_output_mb: int = 1024
+    """Bytes the whole job may send back."""
+    disk_mb: int = 256
+    """The writable area (``/job`` and ``/tmp``, in memory) of one job."""
+    inodes: int = 10_000
+    """Files and directories the job may create."""
+
+
+@dataclass
+class CallOutcome:
+    """What happened to one call, as plain data."""
+
+    status: str
+    """``ok``, ``missing``, ``error``, ``timeout``, ``crashed`` or ``skipped``."""
+    value: object = None
+    """The decoded result (``ok`` only)."""
+    error: dict | None = None
+    """``type``, ``message``, ``where``, ``trace`` for anything but ``ok``."""
+    seconds: float = 0.0
+
+
+@dataclass
+class JobResult:
+    """Outcome of running one submission's calls."""
+
+    outcomes: dict[str, CallOutcome]
+    load_warnings: list[dict] = field(default_factory=list)
+    layers: tuple[str, ...] = ()
+    stdout_tail: str = ""
+    stderr_tail: str = ""
+    restarts: int = 0
+    peak_rss_mb: float = 0.0
+    """Largest resident set of the worker process (with the zygote: pages shared with it included)."""
+
+
+class IsolationUnavailable(RuntimeError):
+    """The machine cannot hide the answer keys from student code."""
+
+
+def _err(kind, message):
+    return {"type": kind, "message": message, "where": "", "trace": ""}
+
+
+def run_job(statements: list[dict], calls: list[dict], arrays: dict[str, np.ndarray], *,
+            aliases: dict[str, list[str]] | None = None, data_files=(), limits: Limits = Limits(),
+            require_isolation: bool = True, timeouts: dict[str, float] | None = None,
+            groups: dict[str, str] | None = None, preload: tuple[str, ...] | None = None,
+            use_zygote: bool = True) -> JobResult:
+    """Run ``calls`` against the submission's ``statements`` in a sandbox.
+
+    ``timeouts`` overrides the per-call wall time by call id; ``groups`` maps a
+    call id to its check: when one call of a check times out, the check's
+    remaining calls are skipped. ``preload`` names the modules the zygote
+    imports once (default: :func:`~grader.sandbox.zygote.preload_for` the
+    statements, e.g. ``TORCH_PRELOAD`` when they import torch);
+    ``use_zygote=False`` starts a fresh interpreter instead. Raises
+    :class:`IsolationUnavailable` when ``require_isolation`` and the machine
+    cannot run bubblewrap.
+    """
+    import grader.sandbox as package  # looked up at call time: tests replace available_layers there
+
+    layers = tuple(package.available_layers())
+    if require_isolation and "namespaces" not in layers:
+        raise IsolationUnavailable(
+            "bubblewrap (bwrap) is not usable here, so student code could read the answer keys. "
+            "Install it (`apt-get install bubblewrap`) or pass --unsafe to grade without isolation.")
+    data_files = tuple(str(f) for f in data_files)
+    starter = None
+    if use_zygote:
+        try:
+            starter = _ZygoteStarter(get_zygote(tuple(preload or preload_for(statements)), data_files, layers))
+        except ZygoteError:
+            starter = None  # a fresh interpreter still grades; the layers say which path ran
+    if starter is None:
+        starter = _FreshStarter(layers, data_files)
+    lease = isolation.take_uid() if "uid" in layers else None
+    job = _Job(statements, [wire.from_legacy(c) for c in calls], arrays, aliases or {}, limits,
+               timeouts or {}, groups or {}, isolation.data_paths(data_files, "namespaces" in layers),
+               lease.uid if lease else None)
+    try:
+        return job.run(starter, layers + (("zygote",) if isinstance(starter, _ZygoteStarter) else ()))
+    finally:
+        job.close()
+        if lease is not None:
+            lease.release()
+
+
+# ----------------------------------------------------------------------------
+# how a worker is started and killed
+
+
+class _FreshStarter:
+    """A new sandboxed interpreter per worker (``python -I -S`` under bubblewrap)."""
+
+    def __init__(self, layers, data_files):
+        self.namespaced = "namespaces" in layers
+        self.data_files = data_files
+        self.hostdir = None
+
+    def start(self, spec, chan, out, err, status):
+        spec = {**spec, "chan": chan, "status": status}
+        if self.namespaced:
+            spec["workdir"] = "/job"
+            spec["mount"] = spec.get("uid") is not None  # tmpfs with an inode cap and a hidepid /proc
+            caps = ("CAP_SETUID", "CAP_SETGID", "CAP_SYS_ADMIN", "CAP_CHOWN") if spec["mount"] else ()
+            half = max(1, spec["disk_mb"] // 2)
+            cmd = isolation.python_command("fresh", spec, namespaced=True, bwrap=isolation.bwrap_args(
+                data_files=self.data_files, caps=caps, tmp_mb=half, job_mb=half))
+            cwd = None
+        else:
+            if self.hostdir is None:
+                self.hostdir = tempfile.mkdtemp(prefix="dlgrade-job-")  # 0700, the grader's own
+            spec |= {"workdir": self.hostdir, "pdeathsig": True}
+            cmd = isolation.python_command("fresh", spec, namespaced=False)
+            cwd = self.hostdir
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=err, pass_fds=(chan, status),
+                                cwd=cwd, env=isolation.scrubbed_env(spec["workdir"]), start_new_session=True)
+        return proc
+
+    def kill(self, proc):
+        if proc.poll() is None:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pass
+
+    def finished(self, proc):
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.kill(proc)
+
+    def close(self):
+        if self.hostdir:
+            import shutil
+
+            assert shutil.rmtree.avoids_symlink_attacks
+            shutil.rmtree(self.hostdir, ignore_errors=True)
+            self.hostdir = None
+
+
+class _ZygoteStarter:
+    """A child forked by this process's zygote."""
+
+    def __init__(self, zygote):
+        self.zygote = zygote
+
+    def start(self, spec, chan, out, err, status):
+        return self.zygote.fork(spec, chan, out, err, status)
+
+    def kill(self, pid):
+        self.zygote.kill(pid)
+
+    def finished(self, pid):
+        pass
+
+    def close(self):
+        pass
+
+
+# ----------------------------------------------------------------------------
+# one job
+
+
+class _Dead(Exception):
+    """The worker is gone (or the channel broke)."""
+
+
+class _Timeout(Exception):
+    pass
+
+
+class _Job:
+    def __init__(self, statements, calls, arrays, aliases, limits, timeouts, groups, data_paths, uid):
+        self.statements, self.calls, self.arrays, self.aliases = statements, calls, arrays, aliases
+        self.limits, self.timeouts, self.groups, self.data_paths, self.uid = limits, timeouts, groups, data_paths, uid
+        self.out = os.memfd_create("dlgrade-stdout", os.MFD_CLOEXEC)
+        self.err = os.memfd_create("dlgrade-stderr", os.MFD_CLOEXEC)
+        self.reader_total = 0
+        self.rss_kb = 0
+        self.starter = None
+
+    def close(self):
+        for fd in (self.out, self.err):
+            os.close(fd)
+        if self.starter is not None:
+            self.starter.close()
+
+    def tail(self, fd, n=TAIL_BYTES) -> str:
+        size = os.fstat(fd).st_size
+        return os.pread(fd, n, max(0, size - n)).decode("utf-8", "replace")
+
+    def run(self, starter, layers) -> JobResult:
+        self.starter = starter
+        by_id = {c["id"]: c for c in self.calls}
+        outcomes: dict[str, CallOutcome] = {}
+        pending = list(by_id)
+        load_warnings: list[dict] = []
+        restarts = -1
+        self.job_deadline = time.monotonic() + self.limits.budget_s
+        while pending:
+            restarts += 1
+            if time.monotonic() >= self.job_deadline:
+                for cid in pending:
+                    outcomes[cid] = CallOutcome("skipped", error=_err(
+                        "BudgetExhausted", f"the submission's time budget of {self.limits.budget_s:.0f} s was used up"))
+                break
+            finished, current, reason, warnings = self._run_once(by_id, pending)
+            if warnings is not None and not load_warnings:
+                load_warnings = warnings
+            outcomes.update(finished)
+            pending = [c for c in pending if c not in outcomes]
+            if current is None:
+                if pending:  # died or timed out before any call: loading the definitions failed
+                    kind, msg = reason
+                    for cid in pending:
+                        outcomes[cid] = CallOutcome(kind, error=_err("LoadFailed", f"loading your definitions failed: {msg}"))
+                    pending = []
+                continue
+            kind, msg = reason
+            outcomes[current] = CallOutcome(kind, error=_err("Timeout" if kind == "timeout" else "WorkerDied", msg))
+            pending = [c for c in pending if c != current]
+            if kind == "timeout" and current in self.groups:
+                for cid in [c for c in pending if self.groups.get(c) == self.groups[current]]:
+                    outcomes[cid] = CallOutcome("skipped", error=_err(
+                        "Skipped", "not run: an earlier case of this check timed out"))
+                pending = [c for c in pending if c not in outcomes]
+        return JobResult({c: outcomes[c] for c in by_id}, load_warnings, layers, self.tail(self.out),
+                         self.tail(self.err), max(restarts, 0), round(self.rss_kb / 1024, 1))
+
+    # -- one worker process over `pending`
+
+    def _run_once(self, by_id, pending):
+        """(outcomes of finished calls, call running at the end or None, reason, load warnings or None)."""
+        lim = self.limits
+        chan, chan_child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        status_r, status_w = os.pipe()
+        cpu_s = int(lim.load_timeout_s + sum(self.timeouts.get(c, lim.timeout_s) for c in pending)) + 5
+        spec = {"uid": self.uid, "memory_mb": lim.memory_mb, "file_size_mb": lim.file_size_mb, "nproc": lim.nproc,
+                "cpu_s": cpu_s, "disk_mb": lim.disk_mb, "inodes": lim.inodes}
+        reader = wire.FrameReader(max_message=lim.output_mb * 2**20,
+                                  max_total=max(1, lim.total_output_mb * 2**20 - self.reader_total))
+        finished: dict[str, CallOutcome] = {}
+        warnings, current, reason, handle = None, None, None, None
+        try:
+            handle = self.starter.start(spec, chan_child.fileno(), self.out, self.err, status_w)
+        except (OSError, ZygoteError) as exc:
+            chan.close()
+            chan_child.close()
+            os.close(status_r)
+            os.close(status_w)
+            return {}, None, ("crashed", f"the sandbox could not start ({type(exc).__name__}: {exc})"), None
+        chan_child.close()
+        os.close(status_w)
+        status = {}
+        try:
+            deadline = min(time.monotonic() + lim.load_timeout_s, self.job_deadline)
+            try:
+                self._send(chan, {"kind": "job", "statements": self.statements, "aliases": self.aliases,
+                                  "data_files": self.data_paths, "torch_threads": 1,
+                                  "max_message": lim.output_mb * 2**20}, None, deadline)
+                header = self._recv(chan, reader, status_r, deadline)
+                if header[0].get("kind") != "loaded":
+                    raise wire.WireError("expected the load report")
+                warnings = _warnings(header[0].get("warnings"))
+            except _Timeout:
+                reason = ("timeout", self._budget_msg(deadline) or
+                          f"loading your definitions took longer than {lim.load_timeout_s:.0f} s")
+                return finished, None, reason, None
+            for cid in pending:
+                current = cid
+                limit = self.timeouts.get(cid, lim.timeout_s)
+                deadline = min(time.monotonic() + limit, self.job_deadline)  # starts when the call is sent
+                call = by_id[cid]
+                keys = wire.array_keys(call)
+                self._send(chan, {"kind": "call", "call": call}, {k: self.arrays[k] for k in keys if k in self.arrays},
+                           deadline)
+                header, arrays = self._recv(chan, reader, status_r, deadline)
+                if header.get("kind") != "result" or header.get("id") != cid:
+                    raise wire.WireError("a result for another call")
+                finished[cid] = _outcome(header, arrays)
+                current = None
+            try:
+                self._send(chan, {"kind": "end"}, None, time.monotonic() + 2)
+            except (_Timeout, _Dead):
+                pass
+            status = _read_status(status_r, time.monotonic() + 5)
+            return finished, None, None, warnings
+        except _Timeout:
+            msg = self._budget_msg(deadline) or (
+                f"stopped after {self.timeouts.get(current, lim.timeout_s):.0f} s (time limit); "
+                "look for an infinite loop or a far too expensive computation")
+            return finished, current, ("timeout", msg), warnings
+        except _Dead:
+            status = _read_status(status_r, time.monotonic() + 5)
+            return finished, current, self._death_reason(status), warnings
+        except wire.WireError as exc:
+            return finished, current, ("crashed", f"the worker sent malformed data ({exc})"), warnings
+        finally:
+            self.reader_total += reader.total
+            self.rss_kb = max(self.rss_kb, int(status.get("rss_kb", 0) or 0))
+            chan.close()
+            if handle is not None:
+                if status.get("pidns"):  # the worker's parent was init of its pid namespace: nothing is left
+                    self.starter.finished(handle)
+                else:
+                    self.starter.kill(handle)
+                    if self.uid is not None:
+                        isolation.kill_uid(self.uid)
+                if not status:
+                    status = _read_status(status_r, time.monotonic() + 1)
+                    self.rss_kb = max(self.rss_kb, int(status.get("rss_kb", 0) or 0))
+            os.close(status_r)
+
+    def _budget_msg(self, deadline):
+        if deadline >= self.job_deadline:
+            return f"the submission's time budget of {self.limits.budget_s:.0f} s was used up"
+        return None
+
+    @staticmethod
+    def _send(chan, header, arrays, deadline):
+        frame = wire.encode_frame(header, arrays)
+        view = memoryview(frame)
+        while view:
+            wait = deadline - time.monotonic()
+            if wait <= 0:
+                raise _Timeout
+            _, ready, _ = select.select([], [chan], [], wait)
+            if not ready:
+                continue
+            try:
+                n = chan.send(view[:2**20], socket.MSG_DONTWAIT)
+            except BlockingIOError:
+                continue
+            except OSError:
+                raise _Dead from None
+            view = view[n:]
+
+    @staticmethod
+    def _recv(chan, reader, status_r, deadline):
+        while True:
+            ready = reader.frames()
+            if ready:
+                if len(ready) > 1:
+                    raise wire.WireError("more messages than asked for")
+                return ready[0]
+            wait = deadline - time.monotonic()
+            if wait <= 0:
+                raise _Timeout
+            rl, _, _ = select.select([chan, status_r], [], [], wait)
+            if chan in rl:
+                try:
+                    chunk = chan.recv(min(reader.wants(), 2**20))
+                except OSError:
+                    raise _Dead from None
+                if not chunk:
+                    raise _Dead
+                reader.feed(chunk)
+            elif status_r in rl:
+                raise _Dead
+
+    def _death_reason(self, status):
+        code = status.get("code")
+        lim = self.limits
+        tail = self.tail(self.err, 4000)
+        if code is None:
+            return ("crashed", "the worker stopped unexpectedly")
+        if "MemoryError" in tail or code in (-signal.SIGKILL, 137):
+            return ("crashed", f"the worker was killed (exit {code}); most likely the memory limit of "
+                               f"{lim.memory_mb} MiB")
+        if code in (-signal.SIGXCPU, 128 + signal.SIGXCPU):
+            return ("timeout", "the CPU-time limit was exceeded")
+        if code == 0:
+            return ("crashed", "your code ended the process (sys.exit / os._exit) during this call")
+        last = [ln for ln in tail.strip().splitlines() if ln.strip()][-1:] or [""]
+        return ("crashed", f"the process ended with exit code {code} during this call "
+                           f"(os._exit, a crash in native code, or a resource limit) {last[0][:200]}".rstrip())
+
+
+def _read_status(fd, deadline) -> dict:
+    buf = b""
+    while len(buf) < 4096:
+        wait = deadline - time.monotonic()
+        if wait <= 0:
+            break
+        rl, _, _ = select.select([fd], [], [], wait)
+        if not rl:
+            break
+        chunk = os.read(fd, 4096)
+        if not chunk:
+            break
+        buf += chunk
+    try:
+        status = json.loads(buf)
+    except ValueError:
+        return {}
+    return status if isinstance(status, dict) else {}
+
+
+def _warnings(raw) -> list[dict]:
+    if not isinstance(raw, list):
+        raise wire.WireError("malformed load report")
+    return [{k: str(w.get(k, ""))[:2000] for k in ("label", "kind", "error")} for w in raw[:1000] if isinstance(w, dict)]
+
+
+def _outcome(header: dict, arrays: dict) -> CallOutcome:
+    status = header.get("status")
+    seconds = header.get("seconds")
+    seconds = float(seconds) if type(seconds) in (int, float) else 0.0
+    if status not in ("ok", "missing", "error"):
+        return CallOutcome("error", error=_err("BadResult", "the result was malformed"), seconds=seconds)
+    if status != "ok":
+        err = header.get("error") if isinstance(header.get("error"), dict) else {}
+        return CallOutcome(status, error={k: str(err.get(k, ""))[:2000] for k in ("type", "message", "where", "trace")},
+                           seconds=seconds)
+    try:
+        value = _compat(wire.decode_result(header.get("value"), arrays))
+    except wire.WireError as exc:
+        return CallOutcome("error", error=_err("BadResult", f"the result could not be decoded ({exc})"), seconds=seconds)
+    return CallOutcome("ok", value=value, seconds=seconds)
+
+
+def _compat(value):
+    """``wire.Events``/``wire.Opaque`` as ``grader.values``' own classes, until values.py re-exports wire's."""
+    from grader import values
+
+    if values.Events is wire.Events:
+        return value
+    if isinstance(value, wire.Events):
+        return values.Events(value.events)
+    if isinstance(value, wire.Opaque):
+        return values.Opaque(value.type, value.repr)
+    if isinstance(value, list):
+        return [_compat(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _compat(v) for k, v in value.items()}
+    return value

@@ -1,0 +1,384 @@
+"""The processes inside the sandbox: a one-shot waiter or a zygote, and the student's worker.
+
+Started by the supervisor as ``python -I -S -B -c BOOT PKG_PARENT SITE_DIRS MODE SPEC``
+(see ``grader.sandbox.isolation.python_command``):
+
+``fresh``
+    this process (pid 1 of the sandbox) forks the worker, waits for it and
+    writes its exit status to the status fd; nothing of the student runs here.
+``zygote``
+    imports the ``preload`` modules once, then forks one worker per request
+    received on its control socket (``SOCK_SEQPACKET``; the request carries
+    the job's channel, stdout, stderr and status fds by ``SCM_RIGHTS``),
+    reaps it and writes its exit status to that job's status fd.
+
+The worker gets fresh tmpfs ``/job`` and ``/tmp`` and a ``/proc`` showing only
+its own processes (when the sandbox may mount), sets its rlimits, drops to the
+job's uid, sets no-new-privs and the parent-death signal, then (:func:`serve`)
+answers the calls the supervisor sends over the framed channel one at a time.
+This package imports nothing of ``grader``.
+"""
+from __future__ import annotations
+
+import builtins
+import ctypes
+import json
+import os
+import resource
+import signal
+import socket
+import sys
+import time
+
+from . import wire
+from .interpreter import MissingName, describe_exception, load_definitions, run_case
+
+CLONE_NEWNS = 0x00020000
+MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 2, 4, 8, 16384, 1 << 18
+PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS = 1, 38
+CHAN_FD = 3
+_libc = None
+
+
+def _c():
+    global _libc
+    if _libc is None:
+        _libc = ctypes.CDLL(None, use_errno=True)
+    return _libc
+
+
+def _check(ret, what):
+    if ret != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"{what}: {os.strerror(err)}")
+
+
+def _mount(src, target, fstype, flags, data=None):
+    enc = lambda s: None if s is None else s.encode()  # noqa: E731
+    _check(_c().mount(enc(src), enc(target), enc(fstype), ctypes.c_ulong(flags), enc(data)), f"mount {target}")
+
+
+# ----------------------------------------------------------------------------
+# process set-up of one job
+
+
+def _die_with(parent: int):
+    _check(_c().prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "prctl")
+    if os.getppid() != parent:
+        os._exit(70)
+
+
+def _private_dirs(spec) -> str | None:
+    """Fresh tmpfs over /job and /tmp (half of ``disk_mb`` each) and a /proc showing only the job's processes.
+
+    Done in a new mount namespace; returns None when this sandbox cannot
+    mount (no CAP_SYS_ADMIN): the caller then uses a private directory.
+    """
+    if not spec.get("mount"):
+        return None
+    try:
+        _check(_c().unshare(CLONE_NEWNS), "unshare")
+    except OSError:
+        return None
+    _mount(None, "/", None, MS_REC | MS_PRIVATE)
+    half, inodes = max(1, int(spec["disk_mb"]) // 2), max(16, int(spec["inodes"]) // 2)
+    _mount("tmpfs", "/job", "tmpfs", MS_NOSUID | MS_NODEV, f"size={half}m,nr_inodes={inodes},mode=0755")
+    _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"size={half}m,nr_inodes={inodes},mode=1777")
+    uid = spec.get("uid")
+    if uid is not None:
+        os.chown("/job", uid, uid)
+    _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "hidepid=2")
+    return "/job"
+
+
+def _drop(spec, cpu_s):
+    """rlimits, then the uid, then no-new-privs and the parent-death signal (in that order)."""
+    mem = int(spec["memory_mb"]) * 2**20
+    resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu_s, cpu_s + 5))
+    fsize = int(spec["file_size_mb"]) * 2**20
+    resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))
+    uid = spec.get("uid")
+    if uid is not None:
+        resource.setrlimit(resource.RLIMIT_NPROC, (int(spec["nproc"]), int(spec["nproc"])))
+        os.setgroups([])
+        os.setresgid(uid, uid, uid)
+        os.setresuid(uid, uid, uid)
+    _check(_c().prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl")
+
+
+def _place_fds(fds: dict):
+    """chan -> 3, stdout -> 1, stderr -> 2, stdin from /dev/null; everything else closed."""
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.dup2(fds["out"], 1)
+    os.dup2(fds["err"], 2)
+    os.dup2(fds["chan"], CHAN_FD)
+    os.closerange(CHAN_FD + 1, 4096)
+
+
+def _wait_and_report(pid: int, status_fd: int):
+    while True:
+        try:
+            _, status, usage = os.wait4(pid, 0)
+            break
+        except InterruptedError:
+            continue
+        except ChildProcessError:
+            status, usage = 0, None
+            break
+    report = {"code": os.waitstatus_to_exitcode(status), "rss_kb": int(usage.ru_maxrss) if usage else 0,
+              "pidns": os.getpid() == 1}  # as init, its exit kills every process left in the namespace
+    try:
+        os.write(status_fd, json.dumps(report).encode())
+    except OSError:
+        pass
+
+
+def _zygote_child(spec: dict, fds: dict, parent: int):
+    """In the job's child of the zygote: private dirs, then the worker. Never returns."""
+    try:
+        os.close(fds.pop("status"))
+        signal.set_wakeup_fd(-1)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        os.setsid()
+        workdir = _private_dirs(spec)
+        if workdir is None:
+            workdir = os.path.join(spec["workdir"], f"c{os.getpid()}")
+            os.mkdir(workdir, 0o700)
+            if spec.get("uid") is not None:
+                os.chown(workdir, spec["uid"], spec["uid"])
+    except BaseException as exc:  # noqa: BLE001 - to the zygote's log; the supervisor sees the job die
+        try:
+            os.write(2, f"dlgrade zygote: job set-up failed: {type(exc).__name__}: {exc}\n".encode())
+        finally:
+            os._exit(72)
+    _worker_process(spec, fds, workdir, parent)
+
+
+def _close(fds):
+    for fd in fds.values():
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+
+
+def _worker_process(spec, fds, workdir, parent):
+    try:
+        _place_fds(fds)
+        os.chdir(workdir)
+        os.environ["HOME"] = workdir
+        _drop(spec, int(spec["cpu_s"]))
+        _die_with(parent)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    except BaseException as exc:  # noqa: BLE001
+        os.write(2, f"sandbox set-up failed: {type(exc).__name__}: {exc}\n".encode())
+        os._exit(71)
+    serve(CHAN_FD, spec)
+
+
+# ----------------------------------------------------------------------------
+# the worker: definitions, then calls, over the channel
+
+
+def _send(sock, header, arrays=None):
+    sock.sendall(wire.encode_frame(header, arrays))
+
+
+def serve(chan_fd: int, spec: dict):
+    """Load the definitions and answer calls until the supervisor says ``end``. Never returns."""
+    sock = socket.socket(fileno=chan_fd)
+    reader = wire.FrameReader(max_total=2**62)
+    job, _ = wire.read_frame(sock.recv, reader)
+    namespace = {"__name__": "__main__", "__builtins__": builtins}
+    warnings = load_definitions(job["statements"], namespace)
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(int(job.get("torch_threads", 1)))
+    _send(sock, {"kind": "loaded", "warnings": warnings})
+    ctx = {"namespace": namespace, "aliases": job.get("aliases", {}), "data_files": job.get("data_files", {}),
+           "workdir": os.getcwd()}
+    max_out = int(job.get("max_message", wire.MAX_MESSAGE))
+    while True:
+        try:
+            header, arrays = wire.read_frame(sock.recv, reader)
+        except EOFError:
+            break
+        if header.get("kind") != "call":
+            break
+        call = header["call"]
+        ctx["arrays"] = arrays
+        t0 = time.perf_counter()
+        result, out_arrays = _one_call(call, ctx)
+        result["seconds"] = round(time.perf_counter() - t0, 4)
+        try:
+            frame = wire.encode_frame({"kind": "result", "id": call["id"], **result}, out_arrays)
+            if len(frame) > max_out:
+                raise wire.WireError(f"{len(frame) >> 20} MiB")
+        except BaseException as exc:  # noqa: BLE001 - too large, unencodable floats, ...
+            frame = wire.encode_frame({"kind": "result", "id": call["id"], "status": "error", "seconds": result["seconds"],
+                                       "error": {"type": "OutputTooLarge", "where": "", "trace": "",
+                                                 "message": f"the result could not be sent ({type(exc).__name__}: "
+                                                            f"{str(exc)[:200]})"}})
+        del out_arrays, result
+        sock.sendall(frame)
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    finally:
+        os._exit(0)  # skip interpreter teardown: student objects may hang in __del__
+
+
+def _one_call(call, ctx):
+    out_arrays = {}
+    try:
+        value = run_case(call, ctx)
+    except MissingName as exc:
+        return {"status": "missing", "error": {"type": "MissingName", "message": str(exc), "where": "", "trace": ""}}, {}
+    except BaseException as exc:  # noqa: BLE001 - SystemExit, KeyboardInterrupt, MemoryError, ...
+        return {"status": "error", "error": describe_exception(exc)}, {}
+    try:
+        plain = wire.encode(value, out_arrays)
+    except BaseException as exc:  # noqa: BLE001
+        msg = str(exc) if isinstance(exc, wire.Unencodable) else f"{type(exc).__name__}: {exc}"
+        return {"status": "error", "error": {"type": "UnsupportedResult", "where": "", "trace": "",
+                                             "message": f"the returned value cannot be graded: {msg}"}}, {}
+    return {"status": "ok", "value": plain}, out_arrays
+
+
+# ----------------------------------------------------------------------------
+# zygote
+
+
+def _preload(names):
+    loaded = []
+    for name in names:
+        try:
+            if name == "matplotlib":
+                import matplotlib
+
+                matplotlib.use("Agg")
+                import matplotlib.pyplot  # noqa: F401
+            else:
+                __import__(name)
+            loaded.append(name)
+        except Exception:  # noqa: BLE001 - a missing optional module is only slower later
+            pass
+    return loaded
+
+
+def zygote(spec: dict):
+    """Preload, then fork one job per request on the control socket.
+
+    The zygote reaps its children itself and writes each job's exit status to
+    the status fd that came with the job's request.
+    """
+    import select
+    import shutil
+
+    ctrl = socket.socket(fileno=int(spec.get("ctrl", CHAN_FD)))
+    if spec.get("pdeathsig"):
+        _die_with(os.getppid())
+    loaded = _preload(spec.get("preload", []))
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_w, False)
+    os.set_blocking(wake_r, False)
+    signal.set_wakeup_fd(wake_w)
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+    jobs: dict[int, tuple[int, str | None]] = {}  # pid -> (status fd, private dir to remove)
+    me = os.getpid()
+    ctrl.send(json.dumps({"ready": loaded}).encode())
+
+    def reap():
+        while True:
+            try:
+                pid, status, usage = os.wait4(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            fd, tmpdir = jobs.pop(pid, (None, None))
+            if fd is not None:
+                report = {"code": os.waitstatus_to_exitcode(status), "rss_kb": int(usage.ru_maxrss), "pidns": False}
+                try:
+                    os.write(fd, json.dumps(report).encode())
+                except OSError:
+                    pass
+                os.close(fd)
+            if tmpdir:
+                shutil.rmtree(tmpdir, ignore_errors=True)  # follows no links (dir_fd based on Linux)
+
+    while True:
+        try:
+            ready, _, _ = select.select([ctrl, wake_r], [], [])
+        except InterruptedError:
+            continue
+        if wake_r in ready:
+            try:
+                while os.read(wake_r, 4096):
+                    pass
+            except BlockingIOError:
+                pass
+            reap()
+        if ctrl not in ready:
+            continue
+        msg, fds, _, _ = socket.recv_fds(ctrl, 65536, 8)
+        if not msg:
+            os._exit(0)
+        req = json.loads(msg)
+        op = req.get("op")
+        if op == "fork" and len(fds) == 4:
+            named = dict(zip(("chan", "out", "err", "status"), fds))
+            job = {**spec, **req["spec"]}
+            sys.stdout.flush()
+            sys.stderr.flush()
+            pid = os.fork()
+            if pid == 0:
+                ctrl.close()
+                os.close(wake_r)
+                os.close(wake_w)
+                _zygote_child(job, named, me)
+            jobs[pid] = (named.pop("status"), None if job.get("mount") else os.path.join(job["workdir"], f"c{pid}"))
+            _close(named)
+            ctrl.send(json.dumps({"pid": pid}).encode())
+        else:
+            for fd in fds:
+                os.close(fd)
+            if op == "kill":
+                try:
+                    os.killpg(int(req["pid"]), signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+            ctrl.send(b'{"ok": true}')
+
+
+def fresh(spec: dict):
+    """One job: this process waits while its child runs the worker."""
+    fds = {"chan": int(spec["chan"]), "status": int(spec["status"]), "out": 1, "err": 2}
+    if spec.get("pdeathsig"):
+        _die_with(os.getppid())
+    me = os.getpid()
+    pid = os.fork()
+    if pid == 0:
+        os.close(fds["status"])
+        try:
+            workdir = _private_dirs(spec) or spec["workdir"]  # inodes capped too, when it can mount
+        except OSError as exc:
+            os.write(2, f"sandbox set-up failed: {exc}\n".encode())
+            os._exit(72)
+        _worker_process(spec, fds, workdir, me)
+    os.close(fds["chan"])
+    _wait_and_report(pid, fds["status"])
+    os._exit(0)
+
+
+def boot(argv):
+    mode, spec = argv[0], json.loads(argv[1])
+    if mode == "zygote":
+        zygote(spec)
+    elif mode == "fresh":
+        fresh(spec)
+    else:
+        raise SystemExit(f"unknown mode {mode!r}")

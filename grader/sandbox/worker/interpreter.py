@@ -1,0 +1,163 @@
+"""The case interpreter: decode a call's inputs, look names up (with aliases), run its steps.
+
+The same code runs the submission inside the sandbox and the reference in the
+trusted grader, so both are called in exactly the same way. Inputs are tagged
+values of :mod:`.wire` only (no legacy forms here).
+"""
+from __future__ import annotations
+
+import os
+import traceback
+
+import numpy as np
+
+from .instrument import EventLog, _torch, make_instrumented_mse, make_instrumented_sgd
+from .wire import INPUT_TAGS, TAG, WireError, check_tag
+
+
+class MissingName(Exception):
+    """A name the rubric calls is not defined by the submission."""
+
+
+def decode(value, env, ctx, depth=0):
+    """Turn a tagged input value into the object passed to a function."""
+    if depth > 64:
+        raise WireError("input nested too deeply")
+    if isinstance(value, list):
+        return [decode(v, env, ctx, depth + 1) for v in value]
+    if isinstance(value, dict):
+        if TAG in value:
+            return _decode_tag(value, env, ctx, depth)
+        return {k: decode(v, env, ctx, depth + 1) for k, v in value.items()}
+    return value
+
+
+def _decode_tag(value, env, ctx, depth):
+    tag = check_tag(value, INPUT_TAGS)
+    if tag == "nd":
+        return np.array(ctx["arrays"][value["key"]])  # a fresh copy per call: callees may mutate
+    if tag == "rng":
+        return np.random.default_rng(int(value["seed"]))
+    if tag == "seed":
+        return int(value["value"])
+    if tag == "var":
+        return resolve_path(str(value["path"]), env, ctx, names_allowed=False)
+    if tag == "data_file":
+        name = str(value["name"])
+        files = ctx.get("data_files")
+        if files is not None:
+            if name not in files:
+                raise WireError(f"no data file {name!r} in this job")
+            return files[name]
+        return os.path.join(ctx.get("workdir", "."), name)
+    if tag == "events":
+        return ctx["events"]
+    if tag == "dict":
+        return {str(k): decode(v, env, ctx, depth + 1) for k, v in value["items"]}
+    if tag == "tensor":
+        torch = _torch()
+        data = decode(value["data"], env, ctx, depth + 1)
+        t = torch.tensor(np.asarray(data), dtype=getattr(torch, str(value.get("dtype", "float32"))))
+        if value.get("requires_grad"):
+            t.requires_grad_(True)
+        return t
+    if tag == "sgd":
+        params = decode(value["params"], env, ctx, depth + 1)
+        opts = {k: decode(v, env, ctx, depth + 1) for k, v in dict(value.get("kwargs") or {}).items()}
+        return make_instrumented_sgd(params, ctx["events"], **opts)
+    opts = {k: decode(v, env, ctx, depth + 1) for k, v in dict(value.get("kwargs") or {}).items()}  # mse
+    return make_instrumented_mse(ctx["events"], **opts)
+
+
+def lookup_name(name, ctx):
+    """A top-level name of the submission, trying the rubric's aliases in turn."""
+    ns = ctx["namespace"]
+    candidates = [name] + list(ctx.get("aliases", {}).get(name, []))
+    for cand in candidates:
+        if cand in ns:
+            return ns[cand]
+    also = f" (also looked for: {', '.join(candidates[1:])})" if len(candidates) > 1 else ""
+    raise MissingName(f"`{name}` is not defined{also}")
+
+
+def resolve_path(path, env, ctx, names_allowed=True):
+    """``a.b.c``: ``a`` a step variable (or a submission name), then attributes."""
+    head, *rest = path.split(".")
+    if head in env:
+        obj = env[head]
+    elif head == "events":
+        obj = ctx["events"]
+    elif names_allowed:
+        obj = lookup_name(head, ctx)
+    else:
+        raise KeyError(f"no step variable {head!r}")
+    for attr in rest:
+        obj = getattr(obj, attr)
+    return obj
+
+
+def run_case(case, ctx):
+    """Run one case (a list of steps) and return the value of ``returns``.
+
+    ``ctx`` holds ``namespace`` (the module dict whose functions are called),
+    ``aliases``, ``arrays`` (inputs) and ``data_files`` (name -> path) or
+    ``workdir`` (the directory of the data files).
+    """
+    env = {}
+    ctx["events"] = EventLog()
+    last = None
+    for step in case["steps"]:
+        if "torch_seed" in step:
+            _torch().manual_seed(int(step["torch_seed"]))
+            continue
+        if "np_seed" in step:  # legacy global-state notebooks
+            np.random.seed(int(step["np_seed"]))
+            continue
+        target = resolve_path(step["call"], env, ctx)
+        args = decode(step.get("args", []), env, ctx)
+        kwargs = decode(step.get("kwargs", {}), env, ctx)
+        last = target(*args, **kwargs)
+        if step.get("let"):
+            env[step["let"]] = last
+    returns = case.get("returns")
+    if returns is None:
+        return last
+    if isinstance(returns, list):
+        return [resolve_path(r, env, ctx, names_allowed=False) for r in returns]
+    return resolve_path(returns, env, ctx, names_allowed=False)
+
+
+def describe_exception(exc, label_prefix="cell"):
+    """One-line summary plus the last frames that belong to the submission."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__)
+              if f.filename.startswith(label_prefix) or f.filename.startswith("<")]
+    where = ""
+    if frames:
+        f = frames[-1]
+        where = f" (in {f.name}, {f.filename} line {f.lineno})"
+    try:
+        msg = str(exc)
+    except BaseException:  # noqa: BLE001
+        msg = "<message unavailable>"
+    if isinstance(exc, SystemExit):
+        msg = f"your code called sys.exit({msg}); return a value instead"
+    elif isinstance(exc, MemoryError):
+        msg = "out of memory (the sandbox's memory limit): " + msg
+    elif isinstance(exc, OSError) and getattr(exc, "errno", None) in (27, 28):
+        msg = "output limit exceeded (too much printed or written): " + msg
+    return {"type": type(exc).__name__, "message": msg[:500], "where": where,
+            "trace": "".join(traceback.format_list(frames[-4:]))[-2000:]}
+
+
+def load_definitions(statements, namespace):
+    """Execute the statements in ``namespace``; a failing one becomes a warning."""
+    warnings = []
+    for st in statements:
+        try:
+            code = compile(st["source"], st["label"], "exec")
+            exec(code, namespace)  # noqa: S102 - this *is* the sandbox
+        except BaseException as exc:  # noqa: BLE001 - SystemExit too: report, continue
+            d = describe_exception(exc)
+            warnings.append({"label": st["label"], "kind": st.get("kind", ""),
+                             "error": f"{d['type']}: {d['message']}"})
+    return warnings
