@@ -22,6 +22,7 @@ DEFERRED = {
     ("grader.pipeline.keys", "grader.authoring.mutants"): "the student's bundle ships without authoring/",
     ("grader.pipeline.keys", "grader.authoring.skeleton"): "the student's bundle ships without authoring/",
     ("grader.pipeline.keys", "reference"): "only the TA's side has the reference; the bundle never calls it",
+    ("grader.sandbox.supervisor", "grader.sandbox"): "looked up at call time, so tests can replace available_layers",
 }
 
 

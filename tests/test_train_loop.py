@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from grader.judge import compare
+from grader.pipeline.plan import materialise_steps
 from grader.sandbox import run_job
 
 LOOPS = {
@@ -33,14 +34,14 @@ def outcomes():
                     f"      for i in {order}:\n"
                     f"        {body}\n"
                     "    return model\n")
-            calls.append({"id": fn, "returns": "events", "steps": [
+            calls.append({"id": fn, "returns": "events", "steps": materialise_steps([
                 {"torch_seed": 0},
                 {"let": "model", "call": "torch.nn.Linear", "args": [3, 2]},
                 {"let": "x", "call": "torch.randn", "args": [6, 3]},
                 {"let": "y", "call": "torch.randn", "args": [6, 2]},
                 {"call": fn, "args": [{"var": "model"}, {"mse": {}},
                                       {"sgd": {"params": {"var": "model"}, "lr": 0.05}},
-                                      {"var": "x"}, {"var": "y"}, 3]}]})
+                                      {"var": "x"}, {"var": "y"}, 3]}], {})})
     res = run_job([{"label": "cell 1", "source": src, "kind": "def"}], calls, {}, require_isolation=False)
     return res.outcomes
 

@@ -152,22 +152,34 @@ def test_plain_data_round_trips(value):
     assert decode_result(json.loads(json.dumps(plain)), arrays) == value
 
 
-def test_from_legacy_converts_the_plans_forms():
-    call = {"id": "c", "steps": [{"torch_seed": 1},
-                                 {"let": "o", "call": "f", "args": [{"__nd__": "a"}, {"rng": 5}, {"seed": 3},
-                                                                    {"tensor": [1, 2], "requires_grad": True},
-                                                                    {"data_file": "m.npz"}, {"events": True}],
-                                  "kwargs": {"opt": {"sgd": {"params": {"var": "m.w"}, "lr": 0.1}}, "loss": {"mse": None}}}],
-            "returns": "o"}
-    new = wire.from_legacy(call)
-    args = new["steps"][1]["args"]
-    assert args == [{"__dl__": "nd", "key": "a"}, {"__dl__": "rng", "seed": 5}, {"__dl__": "seed", "value": 3},
-                    {"__dl__": "tensor", "data": [1, 2], "dtype": "float32", "requires_grad": True},
-                    {"__dl__": "data_file", "name": "m.npz"}, {"__dl__": "events"}]
-    assert new["steps"][1]["kwargs"] == {"opt": {"__dl__": "sgd", "params": {"__dl__": "var", "path": "m.w"},
-                                                 "kwargs": {"lr": 0.1}},
-                                         "loss": {"__dl__": "mse", "kwargs": {}}}
-    assert new["steps"][0] == {"torch_seed": 1} and wire.array_keys(new) == {"a"}
+def test_plan_emits_the_tagged_forms():
+    """The rubric's typed values become wire tags in the plan; a plain dict with type-key names stays plain."""
+    from grader.pipeline.plan import encode_inputs, materialise_steps
+
+    steps = [{"torch_seed": 1},
+             {"let": "o", "call": "f", "args": [{"array": [1.0, 2.0]}, {"rng": 5}, {"seed": 3},
+                                                {"tensor": [1, 2], "requires_grad": True},
+                                                {"data_file": "m.npz"}, {"events": True},
+                                                {"dict": {"seed": 1, "lr": 0.1}}, {"__dl__": "exec"}],
+              "kwargs": {"opt": {"sgd": {"params": {"var": "m.w"}, "lr": 0.1}}, "loss": {"mse": None}}}]
+    arrays: dict = {}
+    new = encode_inputs(materialise_steps(steps, {}, seed_offset=10), arrays)
+    args = new[1]["args"]
+    assert args[0] == {"__dl__": "nd", "key": "i0"} and np.array_equal(arrays["i0"], [1.0, 2.0])
+    assert args[1:6] == [{"__dl__": "rng", "seed": 15}, {"__dl__": "seed", "value": 13},
+                         {"__dl__": "tensor", "data": [1, 2], "dtype": "float32", "requires_grad": True},
+                         {"__dl__": "data_file", "name": "m.npz"}, {"__dl__": "events"}]
+    assert args[6] == {"seed": 1, "lr": 0.1}  # plain: the worker never reads it as a seed
+    assert args[7] == {"__dl__": "dict", "items": [["__dl__", "exec"]]}  # escaped, never a tag
+    assert new[1]["kwargs"] == {"opt": {"__dl__": "sgd", "params": {"__dl__": "var", "path": "m.w"},
+                                        "kwargs": {"lr": 0.1}},
+                                "loss": {"__dl__": "mse", "kwargs": {}}}
+    assert new[0] == {"torch_seed": 11} and wire.array_keys(new) == {"i0"}
+    from grader.sandbox.worker import interpreter
+
+    ctx = {"namespace": {"f": lambda *a, **k: a}, "arrays": arrays}
+    got = interpreter.run_case({"steps": [{"let": "o", "call": "f", "args": args[6:]}], "returns": "o"}, ctx)
+    assert got == ({"seed": 1, "lr": 0.1}, {"__dl__": "exec"})
 
 
 def test_worker_decoder_refuses_legacy_and_unknown_input_tags():
@@ -190,7 +202,6 @@ def test_worker_fingerprint_covers_every_file(tmp_path, monkeypatch):
 
     fp = sandbox.worker_fingerprint()
     assert len(fp) == 64 and fp == sandbox.worker_fingerprint()
-    assert sandbox.WORKER_SOURCE.read_bytes() == fp.encode()  # the deprecated alias
     copy = tmp_path / "worker"
     shutil.copytree(isolation.WORKER_PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__"))
     monkeypatch.setattr(sandbox, "WORKER_PACKAGE", copy)

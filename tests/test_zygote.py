@@ -83,7 +83,7 @@ def test_each_child_has_a_fresh_job_dir_and_tmp():
     iso = "namespaces" in available_layers()
     if "uid" not in available_layers():
         pytest.skip("private tmpfs per child needs root + bubblewrap")
-    for i in range(2):
+    for _ in range(2):
         scribble = run_job(_stmt(), [{"id": "s", "steps": [{"call": "scribble", "args": [1]}]}], {}, require_isolation=iso)
         assert scribble.outcomes["s"].status == "ok"
         res = run_job(_stmt(), [{"id": "w", "steps": [{"let": "o", "call": "whoami", "args": [1]}], "returns": "o"}],

@@ -17,6 +17,8 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+from grader.names import file_stem as safe_name
+
 
 class GradebookError(ValueError):
     """A gradebook that cannot be used as asked (one clear sentence)."""
@@ -262,7 +264,6 @@ class Gradebook:
         options_key, grader_failed). ``result["student"]`` is set to the entry's student id.
         """
         self._need_writer()
-        from grader.batch.intake import safe_name
 
         sid = entry_meta["student_id"]
         result = {**result, "student": sid}

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from grader.batch import zips
+from grader.names import file_stem
 
 MAX_FILE_BYTES = 50 * 2**20
 MAX_FOLDER_BYTES = 100 * 2**20
@@ -32,9 +33,6 @@ PRESETS = {
 }
 ID_FROM = ("name", *PRESETS)
 
-RESERVED = {"index", "overview", "class", "summary", "static", "assets", "style", "styles", "figures", "report",
-            "con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
-_SLUG_BAD = re.compile(r"[^a-z0-9_-]+")
 
 
 class IntakeError(ValueError):
@@ -99,16 +97,8 @@ class Intake:
 
 
 def safe_name(student_id: str) -> str:
-    """A file name for ``student_id``, distinct for distinct ids.
-
-    Ids made only of ``a-z 0-9 _ -`` (and not reserved, such as ``index``)
-    are kept; any other id becomes ``slug.HASH`` (16 hex digits of its
-    sha256). Kept names have no dot, so the two kinds never meet.
-    """
-    slug = _SLUG_BAD.sub("_", student_id.lower()).strip("_")[:60] or "student"
-    if slug == student_id and slug not in RESERVED:
-        return slug
-    return f"{slug}.{hashlib.sha256(student_id.encode()).hexdigest()[:16]}"
+    """The one file name of ``student_id`` (:func:`grader.names.file_stem`: injective, case-safe, no reserved names)."""
+    return file_stem(student_id)
 
 
 def _id_matcher(id_pattern: str | None, id_from: str):

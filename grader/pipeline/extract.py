@@ -44,6 +44,8 @@ class Statement:
     """``import``, ``def``, ``class``, ``assign`` or ``try-import``."""
     names: tuple[str, ...]
     """Top-level names it binds."""
+    line: int = 1
+    """The line of its cell where the statement starts (tracebacks name the cell's lines)."""
 
 
 @dataclass(frozen=True)

@@ -36,10 +36,11 @@ from grader import sandbox
 from grader.pipeline import plan as plan_mod
 from grader.rubric import Rubric, bands_path, load_rubric_cached
 from grader.sandbox import worker
+from grader.sandbox.worker import wire
 from grader.values import Events, Opaque, from_plain
 
 CaseKey = tuple  # (item id, check name, case index)
-KEY_FORMAT = 2
+KEY_FORMAT = 3  # 3: values in the tagged wire form
 
 
 def cache_dir() -> Path:
@@ -164,7 +165,7 @@ def run_trusted(ns: dict, case: dict, arrays: dict, aliases: dict, workdir: str)
             warnings.simplefilter("ignore")  # a mutant's overflow is expected, not news for the TA
             value = worker.run_case(case, ctx)
         out_arrays: dict = {}
-        plain = worker.to_plain(value, out_arrays)
+        plain = wire.encode(value, out_arrays)
         return Outcome(from_plain(json.loads(json.dumps(plain, allow_nan=True)), out_arrays))
     except Exception as exc:  # noqa: BLE001 - a mutant may legitimately raise
         return Outcome(error=f"{type(exc).__name__}: {exc}")
@@ -273,16 +274,17 @@ def _mutant_key_cached(path, version: str, name: str, full: bool) -> dict:
 
 
 def to_cache(value, arrays):
-    """``worker.to_plain`` for already-decoded values (Events and Opaque kept as markers)."""
+    """An already-decoded value in the wire form again (what :func:`from_plain` reads back)."""
     if isinstance(value, Events):
-        return {"__events__": [dict(e) for e in value.events]}
+        return {wire.TAG: "events", "events": [dict(e) for e in value.events]}
     if isinstance(value, Opaque):
-        return {"__object__": value.type, "repr": value.repr}
+        return {wire.TAG: "object", "type": value.type, "repr": value.repr}
     if isinstance(value, list):
         return [to_cache(v, arrays) for v in value]
     if isinstance(value, dict):
-        return {k: to_cache(v, arrays) for k, v in value.items()}
-    return worker.to_plain(value, arrays)
+        d = {str(k): to_cache(v, arrays) for k, v in value.items()}
+        return {wire.TAG: "dict", "items": [[k, v] for k, v in d.items()]} if wire.TAG in d else d
+    return wire.encode(value, arrays)
 
 
 def save_key(stem: Path, key: dict):

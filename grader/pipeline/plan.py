@@ -20,6 +20,8 @@ import numpy as np
 
 from grader.model import Limits, Options
 from grader.rubric import Check, Item, Rubric, RubricError, load_rubric_cached
+from grader.rubric.values import type_key
+from grader.sandbox.worker.wire import TAG
 from grader.values import select
 
 
@@ -111,8 +113,8 @@ def _rename(value, renamed):
     if isinstance(value, list):
         return [_rename(v, renamed) for v in value]
     if isinstance(value, dict):
-        if set(value) == {"__nd__"}:
-            return {"__nd__": renamed[value["__nd__"]]}
+        if value.get(TAG) == "nd":
+            return {TAG: "nd", "key": renamed[value["key"]]}
         return {k: _rename(v, renamed) for k, v in value.items()}
     return value
 
@@ -122,7 +124,7 @@ def case_inputs(check: Check, case_index: int, ns: dict, seed_offset: int = 0):
     case = check.normalised_cases()[case_index]
     arrays: dict[str, np.ndarray] = {}
     try:
-        steps = encode_inputs(materialise(case["steps"], ns, seed_offset), arrays)
+        steps = encode_inputs(materialise_steps(case["steps"], ns, seed_offset), arrays)
     except (LookupError, ValueError, TypeError) as exc:
         raise RubricError(f"check {check.name!r}, case {case_index}: the inputs cannot be made: {exc}; "
                           "fix the rubric and run `dlgrade validate`") from None
@@ -141,49 +143,105 @@ def case_signature(case: dict, arrays: dict) -> str:
 
 
 
-def materialise(value, reference_ns: dict, seed_offset: int = 0):
-    """Replace data values (``array``, ``random``, ``ref``) by numpy arrays / Python values.
+def materialise_steps(steps: list[dict], reference_ns: dict, seed_offset: int = 0) -> list[dict]:
+    """A case's steps in the worker's form: typed values as wire tags, data values made here."""
+    out = []
+    for st in steps:
+        st = dict(st)
+        for k in ("torch_seed", "np_seed"):
+            if k in st:
+                st[k] = int(st[k]) + seed_offset
+        for k in ("args", "kwargs"):
+            if k in st:
+                st[k] = materialise(st[k], reference_ns, seed_offset)
+        out.append(st)
+    return out
 
-    ``seed_offset`` shifts every seed (``random``, ``rng``, ``seed``): ``dlgrade
-    calibrate`` uses it to rerun a case over many seeds.
+
+def materialise(value, reference_ns: dict, seed_offset: int = 0):
+    """A rubric value (see :mod:`grader.rubric.values`) in the worker's wire form.
+
+    Data values (``array``, ``random``, ``ref``) become numpy arrays / Python
+    values made here; object values (``rng``, ``tensor``, ...) become tagged
+    wire values the worker builds; plain dicts stay plain (escaped if they hold
+    the wire's reserved key). ``seed_offset`` shifts every seed (``random``,
+    ``rng``, ``seed``): ``dlgrade calibrate`` uses it to rerun a case over many seeds.
     """
     if isinstance(value, list):
         return [materialise(v, reference_ns, seed_offset) for v in value]
     if not isinstance(value, dict):
         return value
-    if len(value) >= 1:
-        key = next(iter(value))
-        if key == "array":
-            return np.asarray(value["array"], dtype=value.get("dtype", "float64"))
-        if key == "random":
-            return _random(value["random"], seed_offset)
-        if key == "ref":
-            if value["ref"] not in reference_ns:
-                raise LookupError(f"{{ref: {value['ref']}}} is not defined in the reference module(s)")
-            obj = reference_ns[value["ref"]]
-            if "args" in value or "kwargs" in value or callable(obj):
-                args = _objects(materialise(value.get("args", []), reference_ns, seed_offset))
-                kwargs = _objects(materialise(value.get("kwargs", {}), reference_ns, seed_offset))
-                obj = obj(*args, **kwargs)
-            if "select" in value:
-                obj = select(obj, value["select"])
-            return np.array(obj) if isinstance(obj, np.ndarray) else obj
-        if key in ("rng", "seed", "torch_seed", "np_seed") and seed_offset:
-            return {**value, key: int(value[key]) + seed_offset}
-        if key == "tensor":
-            return {**value, "tensor": materialise(value["tensor"], reference_ns, seed_offset)}
-    return {k: materialise(v, reference_ns, seed_offset) for k, v in value.items()}
+    key = type_key(value)
+    if key is None or key == "dict":
+        plain = value if key is None else value["dict"]
+        return _plain_dict({k: materialise(v, reference_ns, seed_offset) for k, v in plain.items()})
+    arg = value[key]
+    if key == "array":
+        return np.asarray(arg, dtype=value.get("dtype", "float64"))
+    if key == "random":
+        return _random(arg, seed_offset)
+    if key == "ref":
+        if arg not in reference_ns:
+            raise LookupError(f"{{ref: {arg}}} is not defined in the reference module(s)")
+        obj = reference_ns[arg]
+        if "args" in value or "kwargs" in value or callable(obj):
+            args = _objects(materialise(value.get("args", []), reference_ns, seed_offset))
+            kwargs = _objects(materialise(value.get("kwargs", {}), reference_ns, seed_offset))
+            obj = obj(*args, **kwargs)
+        if value.get("select") is not None:
+            obj = select(obj, value["select"])
+        return _plain_data(np.array(obj) if isinstance(obj, np.ndarray) else obj)
+    if key == "rng":
+        return {TAG: "rng", "seed": int(arg) + seed_offset}
+    if key == "seed":
+        return {TAG: "seed", "value": int(arg) + seed_offset}
+    if key == "tensor":
+        return {TAG: "tensor", "data": materialise(arg, reference_ns, seed_offset),
+                "dtype": str(value.get("dtype", "float32")), "requires_grad": bool(value.get("requires_grad", False))}
+    if key == "var":
+        return {TAG: "var", "path": str(arg)}
+    if key == "sgd":
+        opts = dict(arg)
+        params = opts.pop("params")
+        return {TAG: "sgd", "params": materialise(params, reference_ns, seed_offset),
+                "kwargs": materialise(opts, reference_ns, seed_offset)}
+    if key == "mse":
+        return {TAG: "mse", "kwargs": materialise(dict(arg or {}), reference_ns, seed_offset)}
+    if key == "events":
+        return {TAG: "events"}
+    if key == "data_file":
+        return {TAG: "data_file", "name": str(arg)}
+    raise ValueError(f"no wire form for the value type {key!r}")  # the registry and this function disagree
+
+
+def _plain_dict(d: dict) -> dict:
+    """A plain dict as the wire carries it: escaped when one of its keys is the reserved tag key."""
+    return {TAG: "dict", "items": [[k, v] for k, v in d.items()]} if TAG in d else d
+
+
+def _plain_data(obj):
+    """A value a reference function made, as plain wire data (dicts escaped where needed)."""
+    if isinstance(obj, dict):
+        return _plain_dict({str(k): _plain_data(v) for k, v in obj.items()})
+    if isinstance(obj, (list, tuple)):
+        return [_plain_data(v) for v in obj]
+    return obj
 
 
 def _objects(value):
-    """``{rng: n}`` / ``{seed: n}`` made real, for calling a reference function in the grader."""
+    """Wire values made real, for calling a reference function in the grader (``rng``, ``seed``)."""
     if isinstance(value, list):
         return [_objects(v) for v in value]
     if isinstance(value, dict):
-        if set(value) == {"rng"}:
-            return np.random.default_rng(int(value["rng"]))
-        if set(value) == {"seed"}:
-            return int(value["seed"])
+        tag = value.get(TAG)
+        if tag == "rng":
+            return np.random.default_rng(int(value["seed"]))
+        if tag == "seed":
+            return int(value["value"])
+        if tag == "dict":
+            return {k: _objects(v) for k, v in value["items"]}
+        if tag is not None:
+            raise ValueError(f"a {{{tag}: ...}} value cannot be passed to a reference function in the grader")
         return {k: _objects(v) for k, v in value.items()}
     return value
 
@@ -203,14 +261,12 @@ def _random(spec: dict, seed_offset: int) -> np.ndarray:
     return out.astype(spec.get("dtype", "float64"))
 
 
-
-
 def encode_inputs(value, arrays: dict[str, np.ndarray]):
     """Move numpy arrays of a materialised case into ``arrays`` for the sandbox."""
     if isinstance(value, np.ndarray):
         key = f"i{len(arrays)}"
         arrays[key] = value
-        return {"__nd__": key}
+        return {TAG: "nd", "key": key}
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, list):
@@ -218,5 +274,7 @@ def encode_inputs(value, arrays: dict[str, np.ndarray]):
     if isinstance(value, tuple):
         return [encode_inputs(v, arrays) for v in value]
     if isinstance(value, dict):
+        if value.get(TAG) == "dict":  # escaped plain data: its values may hold arrays
+            return {TAG: "dict", "items": [[k, encode_inputs(v, arrays)] for k, v in value["items"]]}
         return {k: encode_inputs(v, arrays) for k, v in value.items()}
     return value

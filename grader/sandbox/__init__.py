@@ -34,7 +34,7 @@ from grader.sandbox.zygote import DEFAULT_PRELOAD, NUMPY_PRELOAD, TORCH_PRELOAD,
 
 __all__ = ["CallOutcome", "DEFAULT_PRELOAD", "IsolationUnavailable", "JobResult", "Limits", "NUMPY_PRELOAD",
            "TORCH_PRELOAD", "preload_for",
-           "WORKER_SOURCE", "available_layers", "get_zygote", "run_job", "scrubbed_env", "stop_all",
+           "available_layers", "get_zygote", "run_job", "scrubbed_env", "stop_all",
            "worker_fingerprint"]
 
 
@@ -47,13 +47,3 @@ def worker_fingerprint() -> str:
         h.update(p.relative_to(WORKER_PACKAGE).as_posix().encode() + b"\0")
         h.update(p.read_bytes() + b"\0")
     return h.hexdigest()
-
-
-class _WorkerSource:
-    """Deprecated stand-in for the old ``WORKER_SOURCE`` path: use :func:`worker_fingerprint`."""
-
-    def read_bytes(self) -> bytes:
-        return worker_fingerprint().encode()
-
-
-WORKER_SOURCE = _WorkerSource()

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import importlib.util
 import os
 import shutil
 import signal
@@ -80,17 +81,15 @@ def worker_copy() -> Path:
 
 
 def secret_paths() -> list[Path]:
-    """The checkout, the grader and the reference: hidden if a bind would expose them."""
-    import grader
+    """The checkout, the grader and the reference: hidden if a bind would expose them.
 
-    pkg = Path(grader.__file__).resolve().parent
+    The reference is *located* (``find_spec``), never imported: nothing of it runs here.
+    """
+    pkg = Path(__file__).resolve().parents[1]
     here = [pkg, pkg.parent]
-    try:
-        import reference
-    except ImportError:  # a student's release bundle has no reference at all
-        pass
-    else:
-        here.append(Path(reference.__file__).resolve().parent)
+    spec = importlib.util.find_spec("reference")  # None in a student's release bundle
+    if spec is not None and spec.origin:
+        here.append(Path(spec.origin).resolve().parent)
     extra = os.environ.get("DLGRADE_SECRET_PATHS", "")
     here += [Path(p).resolve() for p in extra.split(os.pathsep) if p]
     return here

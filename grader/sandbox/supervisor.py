@@ -34,7 +34,7 @@ class Limits:
     """Wall time of one call, from the moment it is sent (the worker is killed and restarted past it)."""
     load_timeout_s: float = 60.0
     """Wall time to start and import the submission's definitions (``import torch`` ~2 s)."""
-    budget_s: float = 600.0
+    budget_s: float = 120.0
     """Wall time for the whole submission, enforced while it runs; calls left after it are skipped."""
     memory_mb: int = 4096
     """Address-space limit (numpy and torch import under 4 GiB, not 512 MiB)."""
@@ -120,7 +120,7 @@ def run_job(statements: list[dict], calls: list[dict], arrays: dict[str, np.ndar
     if starter is None:
         starter = _FreshStarter(layers, data_files)
     lease = isolation.take_uid() if "uid" in layers else None
-    job = _Job(statements, [wire.from_legacy(c) for c in calls], arrays, aliases or {}, limits,
+    job = _Job(statements, list(calls), arrays, aliases or {}, limits,
                timeouts or {}, groups or {}, isolation.data_paths(data_files, "namespaces" in layers),
                lease.uid if lease else None)
     try:
@@ -464,24 +464,9 @@ def _outcome(header: dict, arrays: dict) -> CallOutcome:
         return CallOutcome(status, error={k: str(err.get(k, ""))[:2000] for k in ("type", "message", "where", "trace")},
                            seconds=seconds)
     try:
-        value = _compat(wire.decode_result(header.get("value"), arrays))
+        value = wire.decode_result(header.get("value"), arrays)
     except wire.WireError as exc:
         return CallOutcome("error", error=_err("BadResult", f"the result could not be decoded ({exc})"), seconds=seconds)
     return CallOutcome("ok", value=value, seconds=seconds)
 
 
-def _compat(value):
-    """``wire.Events``/``wire.Opaque`` as ``grader.values``' own classes, until values.py re-exports wire's."""
-    from grader import values
-
-    if values.Events is wire.Events:
-        return value
-    if isinstance(value, wire.Events):
-        return values.Events(value.events)
-    if isinstance(value, wire.Opaque):
-        return values.Opaque(value.type, value.repr)
-    if isinstance(value, list):
-        return [_compat(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _compat(v) for k, v in value.items()}
-    return value

@@ -6,6 +6,7 @@ values of :mod:`.wire` only (no legacy forms here).
 """
 from __future__ import annotations
 
+import ast
 import os
 import traceback
 
@@ -150,11 +151,19 @@ def describe_exception(exc, label_prefix="cell"):
 
 
 def load_definitions(statements, namespace):
-    """Execute the statements in ``namespace``; a failing one becomes a warning."""
+    """Execute the statements in ``namespace``; a failing one becomes a warning.
+
+    A statement's ``line`` (default 1) is where its source starts in its cell, so
+    tracebacks name the cell's own line numbers (without padding the source).
+    """
     warnings = []
     for st in statements:
         try:
-            code = compile(st["source"], st["label"], "exec")
+            tree = ast.parse(st["source"], st["label"], "exec")
+            line = st.get("line", 1)
+            if isinstance(line, int) and line > 1:
+                ast.increment_lineno(tree, line - 1)
+            code = compile(tree, st["label"], "exec")
             exec(code, namespace)  # noqa: S102 - this *is* the sandbox
         except BaseException as exc:  # noqa: BLE001 - SystemExit too: report, continue
             d = describe_exception(exc)

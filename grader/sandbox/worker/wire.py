@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .instrument import EventLog
+
 TAG = "__dl__"
 PREFIX = struct.Struct(">II")
 MAX_HEADER = 16 * 2**20
@@ -257,8 +259,6 @@ def encode(obj, arrays: dict, depth: int = 0):
         return encode(obj.item(), arrays, depth)
     if isinstance(obj, np.ndarray):
         return _array(obj, arrays)
-    from .instrument import EventLog
-
     if isinstance(obj, EventLog):
         return {TAG: "events", "events": [_plain_event(e) for e in list(obj)[:1_000_000]]}
     import sys
@@ -424,77 +424,6 @@ def _leaf(x):
         if w is not None and not (type(w) is list and len(w) <= MAX_DIMS and all(type(n) is int for n in w)):
             raise WireError("malformed module leaf shape")
     return dict(x)
-
-
-def to_legacy(plain):
-    """Encoded output in the grader's older marker form (``__nd__``, ``__object__``, ...).
-
-    Only for ``grader.sandbox.worker.to_plain`` until the trusted side decodes
-    with :func:`decode_result`; delete then.
-    """
-    if isinstance(plain, list):
-        return [to_legacy(x) for x in plain]
-    if not isinstance(plain, dict):
-        return plain
-    tag = plain.get(TAG)
-    if tag is None:
-        return {k: to_legacy(x) for k, x in plain.items()}
-    if tag == "nd":
-        return {"__nd__": plain["key"]}
-    if tag == "object":
-        return {"__object__": plain["type"], "repr": plain["repr"]}
-    if tag == "events":
-        return {"__events__": plain["events"]}
-    if tag == "module":
-        return {"__module__": plain["type"], "leaves": plain["leaves"],
-                "params": {k: to_legacy(p) for k, p in plain["params"].items()}}
-    return {k: to_legacy(x) for k, x in plain["items"]}
-
-
-# ----------------------------------------------------------------------------
-# inputs: the plan's legacy forms
-
-
-_LEGACY_KEYS = ("__nd__", "rng", "seed", "tensor", "var", "sgd", "mse", "data_file", "events")
-
-
-def from_legacy(value):
-    """The plan's older input forms (``{"__nd__": k}``, ``{"rng": n}``, ...) as tagged values.
-
-    Applied by the supervisor (and the trusted ``run_case``) only, never by the
-    worker's decoder; delete once the plan emits tagged values.
-    """
-    if isinstance(value, list):
-        return [from_legacy(v) for v in value]
-    if not isinstance(value, dict):
-        return value
-    if TAG in value:
-        return value
-    if value:
-        key = next(iter(value))
-        arg = value[key]
-        if key in _LEGACY_KEYS:
-            if key == "__nd__":
-                return {TAG: "nd", "key": str(arg)}
-            if key == "rng":
-                return {TAG: "rng", "seed": int(arg)}
-            if key == "seed":
-                return {TAG: "seed", "value": int(arg)}
-            if key == "var":
-                return {TAG: "var", "path": str(arg)}
-            if key == "data_file":
-                return {TAG: "data_file", "name": str(arg)}
-            if key == "events":
-                return {TAG: "events"}
-            if key == "tensor":
-                return {TAG: "tensor", "data": from_legacy(arg), "dtype": str(value.get("dtype", "float32")),
-                        "requires_grad": bool(value.get("requires_grad", False))}
-            if key == "sgd":
-                opts = dict(arg)
-                params = opts.pop("params")
-                return {TAG: "sgd", "params": from_legacy(params), "kwargs": from_legacy(opts)}
-            return {TAG: "mse", "kwargs": from_legacy(dict(arg or {}))}
-    return {k: from_legacy(v) for k, v in value.items()}
 
 
 def array_keys(value, found: set | None = None) -> set:
