@@ -232,7 +232,7 @@ def notebook_odd_metadata(tmp, hostile, entry, marks):
     att.write_text(json.dumps(_notebook(
         [_code(HONEST, metadata={"dlgrade": ["not", "a", "dict"]}),
          {"cell_type": "markdown", "id": "m", "metadata": {"dlgrade": {"item": {"T5": 1}}}, "source": "answer"},
-         {"cell_type": "markdown", "id": "n", "metadata": {"dlgrade": {"item": ["T5"]}}, "source": ["a", 5]}],
+         {"cell_type": "markdown", "id": "n", "metadata": {"dlgrade": {"item": ["T5"]}}, "source": ["a", "b"]}],
         metadata={"dlgrade": "toy", "kernelspec": 7})))
     return {"attack": att, "baseline": base, "class_dir": None, "honest": []}
 
@@ -246,7 +246,7 @@ def py_many_lines(tmp, hostile, entry, marks):
     return {"attack": att, "baseline": base, "class_dir": None, "honest": []}
 
 
-INJECTED_NAMES = ["[bold red]x[/]", '=HYPERLINK("http://e.example","y")', "<img src=x onerror=alert(1)>",
+INJECTED_NAMES = ["[bold red]x", '=HYPERLINK("e.example","y")', "<img src=x onerror=alert(1)>",
                   "\x1b[2J\x1b]0;owned\x07esc", "index", "+cmd", "@SUM(1)"]
 
 

@@ -121,6 +121,11 @@ class Hostile:
                         "grader source": "_plan_cached(str(rubric.path)",
                         "signal-propagation reference source": "def _q_star_one(sigma_w, sigma_b):",
                         "rubric text": "Problem Sheet 2 of *Theories of Deep Learning*"}
+        try:  # a line of the host's /etc/shadow (read as root) must never be quoted back
+            line = next(ln for ln in Path("/etc/shadow").read_text().splitlines() if len(ln) > 12)
+            self.needles["/etc/shadow line"] = line
+        except (OSError, StopIteration):
+            pass
         for p in self.checkout_paths:
             self.needles[f"checkout path {p}"] = p
 

@@ -114,7 +114,8 @@ def explained(result: dict, entry: dict, problems: list[str]):
     for it in result["items"]:
         if it["status"] not in ("passed", "manual") and not (it["message"] or "").strip():
             problems.append(f"item {it['item_id']} lost points without a reason")
-    if entry.get("reason"):
+    lost = [it for it in result["items"] if it["status"] not in ("passed", "manual")]
+    if entry.get("reason") and lost:
         text = " ".join([result.get("error") or "", *result.get("warnings", []),
                          *[it["message"] for it in result["items"]],
                          *[c["message"] for it in result["items"] for c in it["checks"]]])
@@ -207,6 +208,9 @@ def run_batch(entry, hostile, made, tmp: Path, problems: list[str]):
             texts[f"report {page.name}"] = html
             if re.search(r"<script|<img[^>]+onerror|<b>INJECT", html, re.I):
                 problems.append(f"unescaped HTML from the submission in report {page.name}")
+        pages = [p for p in report.glob("*.html") if p.name != "index.html"]
+        if rows and len(pages) < len(rows):
+            problems.append(f"report: {len(rows)} students but {len(pages)} student pages (one was overwritten)")
         index = report / "index.html"
         if not index.exists() or "submissions" not in index.read_text(errors="replace").lower():
             problems.append("the class overview report/index.html is missing or was overwritten by a student page")
@@ -248,7 +252,8 @@ def test_hostile(entry, hostile, tmp_path):
             problems.append(f"the baseline could not be graded: {base and base.get('exception')}")
         if made["class_dir"] is not None:
             rec, rows = run_batch(entry, hostile, made, tmp_path, problems)
-            result = rows.get(made["attack"].stem if made["attack"].is_file() else made["attack"].name)
+            att = made["attack"]
+            result = rows.get(att.stem if att.suffix in (".py", ".ipynb", ".zip") else att.name)
             if result is None and not problems:
                 problems.append("batch: the attack submission got no row")
         else:

