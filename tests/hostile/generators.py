@@ -46,6 +46,14 @@ def leftover_job_dirs(tid: str) -> list[str]:
     return found
 
 
+def remove_leftover_job_dirs(tid: str):
+    """Job dirs this test's attack marked, left behind (e.g. when a hang killed the grader): ours to remove."""
+    for marker in leftover_job_dirs(tid):
+        job = Path(marker).parent
+        top = job.parent if job.name == "job" else job
+        shutil.rmtree(top, ignore_errors=True)
+
+
 def class_folder(tmp: Path, files: list[Path], honest: bool = True) -> Path:
     d = tmp / "class"
     d.mkdir(exist_ok=True)

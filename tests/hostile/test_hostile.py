@@ -275,6 +275,7 @@ def test_hostile(entry, hostile, tmp_path):
     finally:
         for p in pwn_paths(tid):
             generators.remove(p)
+        generators.remove_leftover_job_dirs(tid)
         hostile.reset_canary()
         record["problems"] = problems
         RUNS.append(record)
