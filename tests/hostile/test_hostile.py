@@ -240,6 +240,7 @@ def test_hostile(entry, hostile, tmp_path):
     tid = entry["id"]
     for p in pwn_paths(tid):
         generators.remove(p)
+    generators.remove_leftover_job_dirs(tid)
     hostile.reset_canary()
     before = {"cache": tree_digest(hostile.cache), "hits": len(hostile.listener.hits)}
     problems: list[str] = []
