@@ -11,17 +11,18 @@ import json
 import resource
 import sys
 import traceback
+from pathlib import Path
 
 
 def _peak() -> dict:
-    status = dict(line.split(":", 1) for line in open("/proc/self/status") if ":" in line)
+    status = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines() if ":" in line)
     return {"vmhwm_kb": int(status["VmHWM"].split()[0]),
             "self_maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
             "children_maxrss_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}
 
 
 def main(spec_path: str, out_path: str) -> None:
-    spec = json.loads(open(spec_path).read())
+    spec = json.loads(Path(spec_path).read_text())
     cap = int(spec["as_cap_mb"]) * 2**20
     resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
     sys.path.insert(0, spec["toy_dir"])  # toyref / toymistakes, as tests/conftest.py does
@@ -36,7 +37,7 @@ def main(spec_path: str, out_path: str) -> None:
             res = grade_file(spec["path"], rubric, opts=opts)
             out.update(ok=True, result=res.to_dict(), score=res.score, max_score=res.max_score)
         else:  # the CLI's own `grade` command, in this process
-            import grader.cli as cli
+            from grader import cli
             from grader.rubric import load_rubric
 
             named = spec.get("rubrics", {})

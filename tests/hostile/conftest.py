@@ -8,7 +8,6 @@ import tempfile
 from pathlib import Path
 
 import pytest
-
 from hostile_lib import HERE, RUNS, Hostile, have_sandbox, sandbox_layers
 
 

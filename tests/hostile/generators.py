@@ -29,7 +29,7 @@ def marked_processes() -> list[str]:
     out = []
     for comm in glob.glob("/proc/[0-9]*/comm"):
         try:
-            if open(comm).read().strip() == "dlghostile":
+            if Path(comm).read_text().strip() == "dlghostile":
                 out.append(comm.split("/")[2])
         except OSError:
             pass

@@ -6,7 +6,6 @@ import hashlib
 import json
 import os
 import secrets
-import shutil
 import signal
 import socket
 import subprocess
@@ -68,7 +67,7 @@ class Listener:
         while not self.stop:
             try:
                 conn, addr = self.sock.accept()
-            except (socket.timeout, OSError):
+            except (TimeoutError, OSError):
                 continue
             self.hits.append(str(addr))
             conn.close()
@@ -196,7 +195,7 @@ def _drain(stream, sink, limit=8 * 2**20):
 
 def _sample() -> dict:
     mem = {}
-    for line in open("/proc/meminfo"):
+    for line in Path("/proc/meminfo").read_text().splitlines():
         k, v = line.split(":", 1)
         mem[k] = int(v.split()[0])
     st = os.statvfs(tempfile.gettempdir())

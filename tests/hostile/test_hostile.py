@@ -15,20 +15,18 @@ import io
 import json
 import os
 import re
-import shutil
 import stat
 from pathlib import Path
 
+import generators
 import pytest
 import yaml
-
-import generators
 from hostile_lib import HERE, RUNS, pwn_paths, tree_digest
 
 MANIFEST = yaml.safe_load((HERE / "manifest.yaml").read_text())
 ENTRIES = MANIFEST["submissions"]
 DEFAULTS = MANIFEST["defaults"]
-ATTACK = re.compile(r"^[ \t]*# ATTACK\b.*?^[ \t]*# END ATTACK[^\n]*\n", re.S | re.M)
+ATTACK = re.compile(r"^[ \t]*# ATTACK\b.*?^[ \t]*# END ATTACK[^\n]*\n", re.DOTALL | re.MULTILINE)
 _BASELINES: dict[str, dict] = {}
 
 
@@ -206,7 +204,7 @@ def run_batch(entry, hostile, made, tmp: Path, problems: list[str]):
         for page in report.glob("*.html"):
             html = page.read_text(errors="replace")
             texts[f"report {page.name}"] = html
-            if re.search(r"<script|<img[^>]+onerror|<b>INJECT", html, re.I):
+            if re.search(r"<script|<img[^>]+onerror|<b>INJECT", html, re.IGNORECASE):
                 problems.append(f"unescaped HTML from the submission in report {page.name}")
         pages = [p for p in report.glob("*.html") if p.name != "index.html"]
         if rows and len(pages) < len(rows):
@@ -244,7 +242,8 @@ def test_hostile(entry, hostile, tmp_path):
     hostile.reset_canary()
     before = {"cache": tree_digest(hostile.cache), "hits": len(hostile.listener.hits)}
     problems: list[str] = []
-    record = {"id": tid, "why": entry.get("why", "")}
+    first = (HERE / "subs" / entry["sub"]).read_text().splitlines()[0] if "sub" in entry else ""
+    record = {"id": tid, "why": entry.get("why") or first.lstrip("# ") or entry.get("gen", "")}
     try:
         made = materialise(entry, tmp_path, hostile)
         base = baseline_result(entry, hostile, made["baseline"]) if made.get("baseline") else None
