@@ -1,0 +1,30 @@
+# hostile deep_nested_result: return a list nested 100,000 deep
+import numpy as np
+import os
+
+
+def double(x):
+    # ATTACK
+    v = []
+    for _ in range(100_000):
+        v = [v]
+    return v
+    # END ATTACK
+    return 3.0 * np.asarray(x)  # wrong on purpose: the baseline scores 0 on T1
+
+
+def pair(a, b):
+    return np.asarray(a) + b, np.asarray(a) * b
+
+
+def noisy_mean(n, rng):
+    return float(rng.normal(size=n).mean())
+
+
+class Counter:
+    def __init__(self, start):
+        self.count = start
+
+    def tick(self, k=1):
+        self.count += k
+        return self.count

@@ -1,0 +1,28 @@
+# hostile jobdir_stdout_fifo: replace stdout.txt by a FIFO: the supervisor's tail blocks for ever
+import numpy as np
+import os
+
+
+def double(x):
+    # ATTACK
+    os.remove("stdout.txt")
+    os.mkfifo("stdout.txt")
+    # END ATTACK
+    return 2.0 * np.asarray(x)
+
+
+def pair(a, b):
+    return np.asarray(a) + b, np.asarray(a) * b
+
+
+def noisy_mean(n, rng):
+    return float(rng.normal(size=n).mean())
+
+
+class Counter:
+    def __init__(self, start):
+        self.count = start
+
+    def tick(self, k=1):
+        self.count += k
+        return self.count

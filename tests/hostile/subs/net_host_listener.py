@@ -1,0 +1,34 @@
+# hostile net_host_listener: connect to a TCP server on the host's own address
+import numpy as np
+import os
+
+
+def double(x):
+    # ATTACK
+    import socket
+    try:
+        s = socket.create_connection(("@HOSTIP@", int("@PORT@")), timeout=2)
+        s.sendall(b"hello from the sandbox")
+        s.close()
+        return 2.0 * np.asarray(x)
+    except OSError:
+        pass
+    # END ATTACK
+    return 3.0 * np.asarray(x)  # wrong on purpose: the baseline scores 0 on T1
+
+
+def pair(a, b):
+    return np.asarray(a) + b, np.asarray(a) * b
+
+
+def noisy_mean(n, rng):
+    return float(rng.normal(size=n).mean())
+
+
+class Counter:
+    def __init__(self, start):
+        self.count = start
+
+    def tick(self, k=1):
+        self.count += k
+        return self.count

@@ -1,0 +1,32 @@
+# hostile net_pypi: reach the internet (pypi.org:443); on success claim full marks
+import numpy as np
+import os
+
+
+def double(x):
+    # ATTACK
+    import socket
+    try:
+        socket.create_connection(("pypi.org", 443), timeout=2).close()
+        return 2.0 * np.asarray(x)
+    except OSError:
+        pass
+    # END ATTACK
+    return 3.0 * np.asarray(x)  # wrong on purpose: the baseline scores 0 on T1
+
+
+def pair(a, b):
+    return np.asarray(a) + b, np.asarray(a) * b
+
+
+def noisy_mean(n, rng):
+    return float(rng.normal(size=n).mean())
+
+
+class Counter:
+    def __init__(self, start):
+        self.count = start
+
+    def tick(self, k=1):
+        self.count += k
+        return self.count

@@ -1,0 +1,27 @@
+# hostile os_exit: os._exit(0) in the middle of a call
+import numpy as np
+import os
+
+
+def double(x):
+    # ATTACK
+    os._exit(0)
+    # END ATTACK
+    return 2.0 * np.asarray(x)
+
+
+def pair(a, b):
+    return np.asarray(a) + b, np.asarray(a) * b
+
+
+def noisy_mean(n, rng):
+    return float(rng.normal(size=n).mean())
+
+
+class Counter:
+    def __init__(self, start):
+        self.count = start
+
+    def tick(self, k=1):
+        self.count += k
+        return self.count

@@ -1,0 +1,28 @@
+# hostile sys_exit: sys.exit(3) in a call
+import numpy as np
+import os
+
+
+def double(x):
+    # ATTACK
+    import sys
+    sys.exit(3)
+    # END ATTACK
+    return 2.0 * np.asarray(x)
+
+
+def pair(a, b):
+    return np.asarray(a) + b, np.asarray(a) * b
+
+
+def noisy_mean(n, rng):
+    return float(rng.normal(size=n).mean())
+
+
+class Counter:
+    def __init__(self, start):
+        self.count = start
+
+    def tick(self, k=1):
+        self.count += k
+        return self.count
