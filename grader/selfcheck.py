@@ -60,7 +60,8 @@ def load_bundle(bundle_dir: str | Path) -> tuple[Plan, FrozenKeys]:
         feedback.setdefault(m["item"], {})[name] = m["feedback"]
     plan = Plan(data["assignment"], data["version"], tuple(items), False, data["calls"], arrays,
                 data.get("timeouts", {}), data.get("groups", {}), index, data["aliases"], Limits(**data["limits"]),
-                tuple(bundle / f for f in data["data_files"]), tuple(data["provided"]))
+                tuple(bundle / f for f in data["data_files"]), tuple(data["provided"]),
+                {k: tuple(v) for k, v in data.get("uses", {}).items()})
     return plan, FrozenKeys(data["key_version"], expected, mutants, feedback)
 
 

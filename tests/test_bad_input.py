@@ -207,3 +207,27 @@ def test_placeholder_left_in_function(tmp_path, toy_rubric, toy_source):
     assert "None (a missing `return`?)" in _items(res)["T1"].message
     res = _grade_with_double(tmp_path, toy_rubric, toy_source, "def double(x):\n    return ...\n")
     assert "placeholder is still there" in _items(res)["T1"].message
+
+
+def test_a_timed_out_function_is_not_called_again(tmp_path, toy_source):
+    """Two checks call `double`: an infinite loop in it costs one timeout, not one per check."""
+    import yaml
+
+    from conftest import TOY
+    from grader.rubric import load_rubric
+
+    raw = yaml.safe_load((TOY / "toy.yaml").read_text())
+    t1 = next(i for i in raw["items"] if i["id"] == "T1")
+    again = {**t1["checks"][0], "name": "double again", "cases": [{"args": [{"array": [5.0]}]}]}
+    t1["checks"].append(again)
+    (tmp_path / "toy2.yaml").write_text(yaml.safe_dump(raw))
+    rubric = load_rubric(tmp_path / "toy2.yaml")
+    t0 = time.monotonic()
+    res = _grade_with_double(tmp_path, rubric, toy_source, "def double(x):\n    while True:\n        pass\n")
+    elapsed = time.monotonic() - t0
+    checks = {c.name: c for c in _items(res)["T1"].checks}
+    assert [c.status for c in checks["double on arrays"].cases] == ["timeout", "skipped", "skipped"]
+    skipped = checks["double again"].cases[0]
+    assert skipped.status == "skipped" and "`double` timed out earlier in this submission" in skipped.message
+    assert elapsed < 4 + 15  # one timeout of 4 s, not two
+    _others_fine(res)

@@ -72,6 +72,7 @@ def build(rubric: Rubric, out_dir: str | Path) -> Path:
             "key_version": keys.key_version, "aliases": plan.aliases,
             "limits": rubric.limits.model_dump(), "data_files": rubric.data_files,
             "provided": list(plan.provided), "calls": plan.calls, "timeouts": plan.timeouts, "groups": plan.groups,
+            "uses": plan.uses,
             "mistakes": mistakes, "items": frozen_items, "made": time.strftime("%Y-%m-%d")}
     (out / BUNDLE_JSON).write_text(json.dumps(data, indent=1, allow_nan=True))
     np.savez_compressed(out / BUNDLE_NPZ, **arrays)

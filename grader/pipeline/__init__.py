@@ -45,7 +45,7 @@ def grade_submission(sub: Submission, plan: Plan, keys: KeyProvider, opts: Optio
     ex = extraction or extract(sub)
     job = run_job(list(plan.provided) + ex.to_plain(), plan.calls, plan.arrays, aliases=plan.aliases,
                   data_files=list(plan.data_files), limits=plan.limits, require_isolation=not opts.unsafe,
-                  timeouts=plan.timeouts, groups=plan.groups)
+                  timeouts=plan.timeouts, groups=plan.groups, uses=plan.uses)
     ids = [i.id for i in plan.items]
     feedback = keys.feedback(ids) if opts.name_mistakes else {}
     mutant_keys = keys.mutants(ids) if opts.name_mistakes else {}

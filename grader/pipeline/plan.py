@@ -46,6 +46,8 @@ class Plan:
     data_files: tuple[Path, ...] = ()
     provided: tuple[dict, ...] = ()
     """The skeleton's provided code, run before the submission's own definitions."""
+    uses: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """call id -> the submission's functions it calls directly (a timed-out one is not called again)."""
 
 
 def selected_items(rubric: Rubric, opts: Options):
@@ -79,7 +81,7 @@ _PLANS: dict[tuple, Plan] = {}
 
 def _make_plan(rubric: Rubric, opts: Options, keys) -> Plan:
     ns = keys.namespace
-    calls, arrays_all, timeouts, groups, index = [], {}, {}, {}, {}
+    calls, arrays_all, timeouts, groups, index, uses = [], {}, {}, {}, {}, {}
     seen: dict[str, str] = {}
     items = tuple(selected_items(rubric, opts))
     for item in items:
@@ -105,8 +107,10 @@ def _make_plan(rubric: Rubric, opts: Options, keys) -> Plan:
                 index[(item.id, check.name, i)] = cid
                 groups[cid] = f"{item.id}/{check.name}"
                 timeouts[cid] = timeout
+                uses[cid] = tuple(check.functions())
     return Plan(rubric.assignment, rubric.version, items, opts.full, calls, arrays_all, timeouts, groups, index,
-                dict(rubric.aliases), rubric.limits.to_limits(), tuple(keys.data_files()), tuple(keys.provided()))
+                dict(rubric.aliases), rubric.limits.to_limits(), tuple(keys.data_files()), tuple(keys.provided()),
+                uses)
 
 
 def _rename(value, renamed):

@@ -91,12 +91,15 @@ def run_job(statements: list[dict], calls: list[dict], arrays: dict[str, np.ndar
             aliases: dict[str, list[str]] | None = None, data_files=(), limits: Limits = Limits(),
             require_isolation: bool = True, timeouts: dict[str, float] | None = None,
             groups: dict[str, str] | None = None, preload: tuple[str, ...] | None = None,
-            use_zygote: bool = True) -> JobResult:
+            use_zygote: bool = True, uses: dict[str, tuple[str, ...]] | None = None) -> JobResult:
     """Run ``calls`` against the submission's ``statements`` in a sandbox.
 
     ``timeouts`` overrides the per-call wall time by call id; ``groups`` maps a
     call id to its check: when one call of a check times out, the check's
-    remaining calls are skipped. ``preload`` names the modules the zygote
+    remaining calls are skipped. ``uses`` maps a call id to the submission's
+    functions it calls: once a function has timed out, the remaining calls that
+    use it are skipped too (an infinite loop costs one timeout, not one per
+    check). ``preload`` names the modules the zygote
     imports once (default: :func:`~grader.sandbox.zygote.preload_for` the
     statements, e.g. ``TORCH_PRELOAD`` when they import torch);
     ``use_zygote=False`` starts a fresh interpreter instead. Raises
@@ -122,7 +125,7 @@ def run_job(statements: list[dict], calls: list[dict], arrays: dict[str, np.ndar
     lease = isolation.take_uid() if "uid" in layers else None
     job = _Job(statements, list(calls), arrays, aliases or {}, limits,
                timeouts or {}, groups or {}, isolation.data_paths(data_files, "namespaces" in layers),
-               lease.uid if lease else None)
+               lease.uid if lease else None, uses or {})
     try:
         return job.run(starter, layers + (("zygote",) if isinstance(starter, _ZygoteStarter) else ()))
     finally:
@@ -221,7 +224,8 @@ class _Timeout(Exception):
 
 
 class _Job:
-    def __init__(self, statements, calls, arrays, aliases, limits, timeouts, groups, data_paths, uid):
+    def __init__(self, statements, calls, arrays, aliases, limits, timeouts, groups, data_paths, uid, uses):
+        self.uses = uses
         self.statements, self.calls, self.arrays, self.aliases = statements, calls, arrays, aliases
         self.limits, self.timeouts, self.groups, self.data_paths, self.uid = limits, timeouts, groups, data_paths, uid
         self.out = os.memfd_create("dlgrade-stdout", os.MFD_CLOEXEC)
@@ -274,6 +278,14 @@ class _Job:
                 for cid in [c for c in pending if self.groups.get(c) == self.groups[current]]:
                     outcomes[cid] = CallOutcome("skipped", error=_err(
                         "Skipped", "not run: an earlier case of this check timed out"))
+                pending = [c for c in pending if c not in outcomes]
+            if kind == "timeout" and self.uses.get(current):
+                slow = set(self.uses[current])
+                for cid in pending:
+                    hit = sorted(slow & set(self.uses.get(cid, ())))
+                    if hit:
+                        outcomes[cid] = CallOutcome("skipped", error=_err(
+                            "Skipped", f"skipped: `{hit[0]}` timed out earlier in this submission"))
                 pending = [c for c in pending if c not in outcomes]
         return JobResult({c: outcomes[c] for c in by_id}, load_warnings, layers, self.tail(self.out),
                          self.tail(self.err), max(restarts, 0), round(self.rss_kb / 1024, 1))
