@@ -390,7 +390,7 @@ def test_real_signal_propagation_batch(tmp_path):
     assert sorted(res) == ["alice", "bob", "dave", "li wei", "li_wei"]
     assert score["alice"] == score["li_wei"] == top  # the right notebook, also from inside a zip
     assert score["bob"] == score["li wei"] == pytest.approx(bob.score) and bob.score < top
-    assert all(res[sid]["layers"] == ["rlimits", "namespaces", "uid"] for sid in ("alice", "bob", "li_wei"))
+    assert all({"rlimits", "namespaces", "uid"} <= set(res[sid]["layers"]) for sid in ("alice", "bob", "li_wei"))
     assert "not valid JSON" in res["dave"]["error"]
     assert res["li_wei"]["path"] == str(cls / "li_wei.zip")
     assert len(set(pages.values())) == len(pages) == 5

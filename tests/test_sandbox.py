@@ -285,7 +285,8 @@ def test_data_files_are_bound_read_only(tmp_path, use_zygote):
            "    except OSError:\n"
            "        wrote = False\n"
            "    return [path, total, wrote]\n")
-    calls = [{"id": "c0", "steps": [{"let": "o", "call": "f", "args": [{"data_file": "tiny.npz"}]}], "returns": "o"}]
+    calls = [{"id": "c0", "steps": [{"let": "o", "call": "f", "args": [{"__dl__": "data_file", "name": "tiny.npz"}]}],
+              "returns": "o"}]
     res = run_job(_stmt(src), calls, {}, data_files=[data], use_zygote=use_zygote)
     assert res.outcomes["c0"].value == ["/data/tiny.npz", 6.0, False], res.outcomes["c0"]
 
