@@ -26,5 +26,24 @@ def test_validate_toy(toy_rubric, tmp_path, monkeypatch):
     monkeypatch.setattr(skeleton, "skeleton_dir", lambda: tmp_path)
     skeleton.write(toy_rubric)
     findings = {f.what: f for f in validate(toy_rubric)}
+    # the toy's noisy mean is centred on 0, so its band holds the constant 0: validate says so
+    assert not findings.pop("trivial answer T4 (all 0s)").ok
     assert all(f.ok for f in findings.values()), [f for f in findings.values() if not f.ok]
     assert findings["mutant tick__ignores_k"].detail.startswith("caught and named")
+
+
+def test_a_check_that_rewards_a_placeholder_is_flagged(tmp_path):
+    """A tolerance so loose that an all-zero answer earns the item: validate says so."""
+    import yaml
+
+    from conftest import TOY
+    from grader.authoring.validate import trivial_answers
+    from grader.rubric import load_rubric
+
+    raw = yaml.safe_load((TOY / "toy.yaml").read_text())
+    t1 = next(i for i in raw["items"] if i["id"] == "T1")
+    t1["checks"][0]["compare"] = {"kind": "allclose", "rtol": 0, "atol": 100.0}
+    (tmp_path / "loose.yaml").write_text(yaml.safe_dump(raw))
+    found = {f.what: f for f in trivial_answers(load_rubric(tmp_path / "loose.yaml"))}
+    assert not found["trivial answer T1 (all 0s)"].ok and "passes every check of T1" in found["trivial answer T1 (all 0s)"].detail
+    assert {f.what for f in trivial_answers(load_rubric(TOY / "toy.yaml")) if not f.ok} == {"trivial answer T4 (all 0s)"}

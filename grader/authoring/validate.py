@@ -10,11 +10,15 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from grader.authoring import mutants as mutant_src
 from grader.authoring import skeleton
+from grader.judge import COMPARATORS, as_numeric
 from grader.model import ItemStatus, Options
 from grader.pipeline import ReferenceKeys, grade_submission, make_plan
 from grader.pipeline.load import read_submission
+from grader.pipeline.score import compare_case
 from grader.rubric import BandExpected, Rubric
 
 
@@ -32,6 +36,44 @@ def _grade_source(source: str, name: str, rubric: Rubric, opts: Options, suffix=
         path.write_text(source)
         keys = ReferenceKeys(rubric, full=opts.full)
         return grade_submission(read_submission(path), make_plan(rubric, opts, keys), keys, opts)
+
+
+def trivial_answers(rubric: Rubric, *, full: bool = False) -> list[Finding]:
+    """Items that give full marks to a trivial answer: all zeros, or all ones, shaped like the reference's.
+
+    Judged in the trusted process on the answer keys (nothing runs in the sandbox):
+    an item every one of whose checks accepts the constant (while the reference's
+    value is not that constant) would reward a placeholder. A check that judges a
+    property (``expects: nothing``) or a non-numeric value counts as rejecting it.
+    """
+    keys = ReferenceKeys(rubric, full=full)
+    out = []
+    for item in rubric.items:
+        if item.manual:
+            continue
+        key = keys.expected([item.id])
+        checks = [c for c in item.checks if full or not c.full]
+        for const in (0.0, 1.0):
+            accepted = bool(checks)
+            for check in checks:
+                refs = [key[(item.id, check.name, i)] for i in range(len(check.cases))]
+                numeric = COMPARATORS[check.compare.kind].expects != "nothing" and \
+                    all(r.error is None and as_numeric(r.value) is not None for r in refs)
+                if not numeric or all(np.all(as_numeric(r.value) == const) for r in refs):
+                    accepted = False  # cannot be answered by a constant, or the constant is right
+                    break
+                cands = [np.full(np.shape(as_numeric(r.value)), const) for r in refs]
+                if not all(compare_case(check, c, r.value).passed for c, r in zip(cands, refs)):
+                    accepted = False
+                    break
+            if accepted:
+                out.append(Finding(rubric.assignment, f"trivial answer {item.id} (all {const:g}s)", False,
+                                   f"an answer of all {const:g}s passes every check of {item.id}; add a case "
+                                   "or tighten a band so a placeholder cannot score"))
+    if not out:
+        out.append(Finding(rubric.assignment, "no trivial answer scores", True,
+                           "all-zero and all-one answers fail at least one check of every item"))
+    return out
 
 
 def validate(rubric: Rubric, *, full: bool = False, unsafe: bool = False, mutants: bool = True,
@@ -55,6 +97,8 @@ def validate(rubric: Rubric, *, full: bool = False, unsafe: bool = False, mutant
     out.append(Finding(a, "skeleton up to date", in_sync,
                        str(committed) if in_sync else f"{committed} differs from the generator; "
                        f"run `dlgrade skeleton {a}`"))
+    say("trivial answers")
+    out += trivial_answers(rubric, full=full)
     opts = Options(full=full, unsafe=unsafe)
     # 3. reference scores full marks
     say("reference")

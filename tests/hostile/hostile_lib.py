@@ -99,9 +99,10 @@ class Hostile:
         raw["limits"] = dict(TOY_LIMITS)
         self.toy_rubric = base / "toy.yaml"
         self.toy_rubric.write_text(yaml.safe_dump(raw, sort_keys=False))
+        from grader.pipeline.keys import key_version
         from grader.rubric import load_rubric
 
-        self.toy_keydir = self.cache / "keys" / f"toy-{load_rubric(self.toy_rubric).fingerprint()}"
+        self.toy_keydir = self.cache / "keys" / f"toy-{key_version(load_rubric(self.toy_rubric))}"
         self.listener = Listener()
         self.host_ip = _host_ip()
         finder = next(iter(glob.glob(str(SITE / "__editable__*finder.py"))), None)
@@ -117,7 +118,7 @@ class Hostile:
                         "fake answer key token": self.key_token,
                         "host job dir path (/proc/1/cmdline)": "dlgrade-job-",
                         "toy reference source": "Twice ``x`` (any array).",
-                        "grader source": "_plan_cached(str(rubric.path)",
+                        "grader source": "def make_plan(rubric: Rubric, opts: Options, keys) -> Plan:",
                         "signal-propagation reference source": "def _q_star_one(sigma_w, sigma_b):",
                         "rubric text": "Problem Sheet 2 of *Theories of Deep Learning*"}
         try:  # a line of the host's /etc/shadow (read as root) must never be quoted back
