@@ -146,11 +146,11 @@ class SubmissionResult:
                       "warnings": tuple(d.get("warnings", ())), "layers": tuple(d.get("layers", ()))})
 
 
-_CONTROL = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def plain_text(s: str) -> str:
-    """``s`` without terminal escape sequences and control characters (newlines and tabs stay)."""
+    """``s`` without control characters (newlines and tabs stay): no escape sequence can reach a terminal."""
     return _CONTROL.sub("", s)
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from grader.batch import zips
+from grader.model import plain_text
 from grader.names import file_stem
 
 MAX_FILE_BYTES = 50 * 2**20
@@ -285,6 +286,7 @@ def discover(class_dir: str | Path, *, id_pattern: str | None = None, id_from: s
                 continue
             sid = m.group("id")
             display = m.groupdict().get("name") or ""
+        sid = plain_text(sid).strip() or "student"  # a file name's control characters never reach a terminal
         try:
             payload = read_payload(p, kind, root, max_bytes=max_bytes)
         except Refused as exc:

@@ -24,7 +24,7 @@ from pathlib import Path
 from grader.batch.gradebook import Gradebook, GradebookBusy, GradebookError, merge_item
 from grader.batch.intake import ID_FROM, IntakeError, Refused, Skipped, discover, materialise, read_payload
 from grader.batch.progress import make_reporter
-from grader.model import Options
+from grader.model import Options, plain_text
 from grader.pipeline import failed_submission, grade_file, prepare_keys
 from grader.pipeline.keys import key_version
 from grader.rubric import Rubric, RubricError, get_rubric, load_rubric_cached, rubric_dir
@@ -367,7 +367,7 @@ def run_batch(class_dir, rubric, *, db_path=None, opts=None, workers=None, sched
 
         def commit(task: _Task, result: dict, sha: str, failed_grader: bool = False):
             e = task.entry
-            result = {**result, "student": e.student_id, "path": str(e.path), "sha256": sha}
+            result = {**result, "student": e.student_id, "path": plain_text(str(e.path)), "sha256": sha}
             meta = {**e.meta(), "sha256": sha, "name": e.name, "rubric_fingerprint": fp, "options_key": okey,
                     "grader_failed": failed_grader}
             if task.base is not None and not failed_grader:

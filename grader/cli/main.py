@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -12,8 +13,8 @@ from rich.table import Table
 from grader import batch, export, manual, report, selfcheck
 from grader.authoring import calibrate, release, skeleton, validate
 from grader.cli.render import console, err, print_result, summary_table
-from grader.model import Options, SubmissionResult
-from grader.pipeline import grade_file
+from grader.model import Options, SubmissionResult, plain_text
+from grader.pipeline import failed_submission, grade_file
 from grader.pipeline.keys import cache_dir, clear_cache
 from grader.rubric import RubricError, examples_dir, get_rubric, load_rubric, rubric_paths
 
@@ -139,11 +140,29 @@ def cmd_grade(args):
     for line in summary.lines():
         err.print(line)
     results, manual = _gradebook_results(summary.db_path, rubric.assignment)
+    results += _skipped_rows(summary, rubric, {r.student for r in results})
     if not args.quiet:
         summary_table(results, rubric)
     _write_outputs(results, manual, rubric, out=args.out, jsonl=args.json, report_dir=args.report)
     console.print(f"gradebook: {summary.db_path}" + (f"; CSV: {args.out}" if args.out else ""))
     return summary.exit_code
+
+
+def _skipped_rows(summary, rubric, graded: set[str]) -> list[SubmissionResult]:
+    """A row for every entry of the class folder that was not graded (a .pdf, a refused zip, a FIFO...)."""
+    rows = []
+    for s in summary.skipped:
+        if s.category in ("older_upload", "hidden"):
+            continue  # listed in the summary; the student has a row of their own
+        p = Path(s.path)
+        sid = plain_text(s.student_id or (p.stem if p.suffix else p.name))
+        if sid in graded:
+            continue
+        reason = s.reason if s.reason.startswith("not graded") else f"not graded: {s.reason}"
+        row = failed_submission(Path(s.path), rubric, Options(), reason)
+        rows.append(dataclasses.replace(row, student=sid))
+        graded.add(sid)
+    return sorted(rows, key=lambda r: r.student)
 
 
 def cmd_report(args):

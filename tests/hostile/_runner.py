@@ -8,6 +8,7 @@ result (or the grader's exception) and this process's peak memory.
 from __future__ import annotations
 
 import json
+import os
 import resource
 import sys
 import traceback
@@ -36,14 +37,23 @@ def main(spec_path: str, out_path: str) -> None:
             opts = Options(unsafe=spec["unsafe"], items=tuple(spec.get("items") or ()))
             res = grade_file(spec["path"], rubric, opts=opts)
             out.update(ok=True, result=res.to_dict(), score=res.score, max_score=res.max_score)
-        else:  # the CLI's own `grade` command, in this process
-            from grader import cli
-            from grader.rubric import load_rubric
+        else:  # the CLI's own `grade` command, in this process, on a course dir with the test rubrics
+            import shutil
+            import tempfile
+
+            from grader.cli.main import main as cli_main
+            from grader.rubric import rubric_dir
 
             named = spec.get("rubrics", {})
-            original = cli.get_rubric
-            cli.get_rubric = lambda a, *x: load_rubric(named[a]) if a in named else original(a, *x)
-            code = cli.main(spec["argv"])
+            if named:
+                course = Path(tempfile.mkdtemp(prefix="dlgrade-hostile-course-"))
+                (course / "rubrics").mkdir()
+                for p in rubric_dir().glob("*.yaml"):
+                    shutil.copyfile(p, course / "rubrics" / p.name)
+                for name, path in named.items():
+                    shutil.copyfile(path, course / "rubrics" / f"{name}.yaml")
+                os.environ["DLGRADE_COURSE"] = str(course)
+            code = cli_main(spec["argv"])
             out.update(ok=code == 0, exit_code=code)
     except BaseException as exc:  # noqa: BLE001 - report every way the grader can fail
         out.update(ok=False, exception=f"{type(exc).__name__}: {exc}"[:2000],

@@ -214,8 +214,11 @@ def run_batch(entry, hostile, made, tmp: Path, problems: list[str]):
             problems.append("the class overview report/index.html is missing or was overwritten by a student page")
     for where, text in texts.items():
         leaks(text, where, hostile, problems)
+    from grader.model import plain_text  # ids from file names lose their control characters
+
+    rows = {**rows, **{plain_text(k): v for k, v in rows.items()}}
     for name in made["honest"]:
-        r = rows.get(name)
+        r = rows.get(name) or rows.get(plain_text(name))
         if r is None:
             problems.append(f"batch: the honest neighbour {name} has no result")
             continue
@@ -225,7 +228,7 @@ def run_batch(entry, hostile, made, tmp: Path, problems: list[str]):
             problems.append(f"batch: the honest neighbour {name} got {score:g}/{top:g}: "
                             + "; ".join(i["message"] for i in r["items"] if i["status"] not in ("passed", "manual")))
     for name in made.get("rows", []):
-        if name not in rows:
+        if name not in rows and plain_text(name) not in rows:
             problems.append(f"batch: {name!r} in the class folder got no row")
     for lit in entry.get("literal_in_output", []):
         if lit not in texts["CLI output"]:
