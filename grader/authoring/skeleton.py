@@ -105,7 +105,8 @@ def build_notebook(rubric: Rubric, *, source: str | None = None, solutions: bool
         cells.append(nbformat.v4.new_code_cell(text.strip(), metadata=meta))
 
     md(f"# {rubric.title}\n\n{rubric.intro}\n\n"
-       f"Check your work before you submit: `dlgrade check {rubric.assignment}.ipynb` runs the public items. "
+       f"Check your work before you submit: in the folder your course gave you (the release bundle), "
+       f"`python check.py {rubric.assignment}.ipynb` runs the public items. "
        "Only functions, classes, imports and simple constants are graded; code that *does* things at "
        "the top level (training runs, plots) is not run by the grader.")
     md("## Setup")
@@ -117,7 +118,7 @@ def build_notebook(rubric: Rubric, *, source: str | None = None, solutions: bool
         for n in given:
             code(defs[n])
     for item in rubric.items:
-        vis = "checked by `dlgrade check`" if item.visibility == "public" else "graded after submission"
+        vis = "checked by `python check.py`" if item.visibility == "public" else "graded after submission"
         plural = "s" if item.points != 1 else ""
         head = f"## {item.id}: {item.title}\n\n*{item.points:g} point{plural}, {'marked by a TA' if item.manual else vis}.*"
         md(head + (f"\n\n{item.description}" if item.description else ""))
