@@ -13,10 +13,10 @@ import os
 import sys
 from pathlib import Path
 
-import nbformat
 import pytest
 
-TOY = Path(__file__).parent / "fixtures" / "toy"
+from helpers import TOY, replace_function, write_notebook  # noqa: F401 - shared with the test modules
+
 sys.path.insert(0, str(TOY))
 os.environ["DLGRADE_CACHE"] = os.environ.get("DLGRADE_TEST_CACHE",
                                              str(Path.home() / ".cache" / "dlgrade-tests"))
@@ -46,26 +46,3 @@ def toy_source() -> str:
     import toyref
 
     return inspect.getsource(toyref)
-
-
-def write_notebook(path: Path, cells: list[str], markdown: dict[int, str] | None = None) -> Path:
-    """A notebook whose code cells are ``cells`` (strings)."""
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(c) for c in cells]
-    for i, text in (markdown or {}).items():
-        nb.cells.insert(i, nbformat.v4.new_markdown_cell(text))
-    path.write_text(nbformat.writes(nb))
-    return path
-
-
-def replace_function(source: str, name: str, new_def: str) -> str:
-    """``source`` with top-level function ``name`` replaced by ``new_def``."""
-    import ast
-
-    tree = ast.parse(source)
-    node = next(n for n in tree.body if getattr(n, "name", None) == name)
-    lines = source.splitlines(keepends=True)
-    end = node.end_lineno
-    while end < len(lines) and lines[end].strip().startswith("### END SOLUTION"):
-        end += 1
-    return "".join(lines[: node.lineno - 1]) + new_def.rstrip() + "\n" + "".join(lines[end:])

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from conftest import replace_function, write_notebook
+from helpers import replace_function, write_notebook
 from grader.pipeline import Options, grade_file
 
 OTHER_ITEMS_FULL = {"T2": 1.0, "T3": 1.0, "T4": 1.0}
@@ -213,7 +213,7 @@ def test_a_timed_out_function_is_not_called_again(tmp_path, toy_source):
     """Two checks call `double`: an infinite loop in it costs one timeout, not one per check."""
     import yaml
 
-    from conftest import TOY
+    from helpers import TOY
     from grader.rubric import load_rubric
 
     raw = yaml.safe_load((TOY / "toy.yaml").read_text())

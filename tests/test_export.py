@@ -45,7 +45,7 @@ def notebook(path, code, answer=None):
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory, toy_rubric, toy_source):
     """A toy class graded for real: 101 right, 102 a known mistake, 103 a wrong hidden item, 104 corrupt."""
-    from conftest import replace_function
+    from helpers import replace_function
 
     from grader.pipeline import grade_file
 

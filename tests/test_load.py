@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from conftest import write_notebook
+from helpers import write_notebook
 from grader.pipeline.load import SubmissionError, read_submission
 
 

@@ -9,7 +9,7 @@ from grader.report import write_reports
 
 
 def test_reports(tmp_path, toy_rubric, toy_source):
-    from conftest import replace_function, write_notebook
+    from helpers import replace_function, write_notebook
 
     good = write_notebook(tmp_path / "ann.ipynb", [toy_source])
     bad_src = replace_function(toy_source, "double", "def double(x):\n    return 3.0 * np.asarray(x)\n")

@@ -36,7 +36,7 @@ def test_a_check_that_rewards_a_placeholder_is_flagged(tmp_path):
     """A tolerance so loose that an all-zero answer earns the item: validate says so."""
     import yaml
 
-    from conftest import TOY
+    from helpers import TOY
     from grader.authoring.validate import trivial_answers
     from grader.rubric import load_rubric
 
