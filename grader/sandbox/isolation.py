@@ -86,7 +86,9 @@ def secret_paths() -> list[Path]:
     The reference is *located* (``find_spec``), never imported: nothing of it runs here.
     """
     pkg = Path(__file__).resolve().parents[1]
-    here = [pkg, pkg.parent]
+    here = [pkg]
+    if (pkg.parent / "pyproject.toml").exists() or (pkg.parent / ".git").exists():
+        here.append(pkg.parent)  # a checkout (its rubrics, tests...); never site-packages of an installed wheel
     spec = importlib.util.find_spec("reference")  # None in a student's release bundle
     if spec is not None and spec.origin:
         here.append(Path(spec.origin).resolve().parent)
