@@ -28,6 +28,9 @@ def test_bundle_holds_no_solution_and_no_hidden_item(bundle):
     assert {i["id"] for i in data["items"]}.isdisjoint(hidden)
     assert all(i["visibility"] == "public" for i in data["items"])
     assert not (bundle / "dlgrade_selfcheck" / "reference").exists()
+    shipped = {p.name for p in (bundle / "dlgrade_selfcheck" / "grader").iterdir()}
+    assert not shipped & {"authoring", "course", "batch", "templates"}, shipped
+    assert not list((bundle / "dlgrade_selfcheck").rglob("*.yaml"))  # no rubric travels with the grader
     for f in bundle.rglob("*"):
         if f.is_file() and f.suffix in (".py", ".json", ".ipynb"):
             text = f.read_text()

@@ -42,8 +42,12 @@ from grader.selfcheck import main  # noqa: E402
 sys.exit(main([*sys.argv[1:], "--bundle", str(HERE)]))
 '''
 
-# what of the grader package a bundle needs (no authoring: it reads the reference)
-_BUNDLE_IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", "authoring", "templates", "report.py")
+# What of the grader package a bundle ships: an allowlist (what grader.selfcheck imports), so nothing
+# added later, such as authoring/ (which reads the reference) or the course an installed wheel carries
+# in grader/course (rubrics with hidden items, worked examples), can slip in.
+BUNDLE_PARTS = ("__init__.py", "model.py", "values.py", "selfcheck.py", "cli", "judge", "pipeline", "rubric",
+                "sandbox")
+_BUNDLE_IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc")
 
 
 def build(rubric: Rubric, out_dir: str | Path) -> Path:
@@ -82,6 +86,12 @@ def build(rubric: Rubric, out_dir: str | Path) -> Path:
     pkg = out / "dlgrade_selfcheck" / "grader"
     if pkg.exists():
         shutil.rmtree(pkg)
-    shutil.copytree(Path(__file__).resolve().parents[1], pkg, ignore=_BUNDLE_IGNORE)
+    src = Path(__file__).resolve().parents[1]
+    pkg.mkdir(parents=True)
+    for part in BUNDLE_PARTS:
+        if (src / part).is_dir():
+            shutil.copytree(src / part, pkg / part, ignore=_BUNDLE_IGNORE)
+        else:
+            shutil.copyfile(src / part, pkg / part)
     (out / "check.py").write_text(LAUNCHER.format(assignment=rubric.assignment))
     return out
