@@ -75,6 +75,8 @@ class Compare(_Named):
     """Comparator name plus its parameters (e.g. ``{kind: allclose, rtol: 0, atol: 5e-5}``)."""
 
     what: ClassVar[str] = "comparator"
+    why: str | None = None
+    """Why the tolerance is what it is (the sheet's "4 decimal places", float32 torch, ...); not a parameter."""
 
     @classmethod
     def _registry(cls):
