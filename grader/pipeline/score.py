@@ -5,7 +5,7 @@ Frozen dataclasses that cross process boundaries as plain dicts
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -28,6 +28,8 @@ class CaseData:
     expected_error: str | None = None
     mutants: dict = field(default_factory=dict)
     """mistake name -> Outcome of that mutant on this case."""
+    incomplete: str | None = None
+    """Why the submission's code for this call is incomplete (a statement it needs failed or is missing)."""
 
 
 def prepare(check: Check, value):
@@ -94,13 +96,17 @@ def score_check(check: Check, cases: list[CaseData], mistakes: dict[str, str]) -
             comp = Comparison(False, 0.0, _describe_failure(label, case))
         else:
             comp = compare_case(check, case.value, case.expected)
+        if case.incomplete and not comp.passed:
+            comp = Comparison(False, comp.fraction, f"{comp.message.rstrip('.')}. Incomplete code: {case.incomplete}",
+                              comp.evidence)
         comparisons.append(comp)
         results.append(CaseResult(i, CaseStatus(case.status), comp.passed, comp.message, case.seconds))
     n_pass = sum(r.passed for r in results)
     fraction = n_pass / len(results)
     passed = n_pass == len(results)
     failed = [r for r in results if not r.passed]
-    mistake = None if passed else _match_mistake(check, cases, comparisons, mistakes)
+    complete = not any(c.incomplete for c in cases)  # a mistake is named only on complete evidence
+    mistake = None if passed or not complete else _match_mistake(check, cases, comparisons, mistakes)
     if passed:
         msg = results[0].message if len(results) == 1 else f"{label}: all {len(results)} cases pass"
     else:
@@ -183,13 +189,15 @@ def failed_item(item: Item, reason: str) -> ItemResult:
 
 
 def score_items(items, *, full: bool, outcomes: dict, index: dict, key: dict, mutant_keys: dict,
-                feedback: dict) -> list[ItemResult]:
+                feedback: dict, incomplete: dict | None = None) -> list[ItemResult]:
     """Score ``items`` from the sandbox's ``outcomes`` (by call id, found through ``index``).
 
     ``key`` maps (item, check, case) to the expected :class:`~grader.pipeline.keys.Outcome`,
     ``mutant_keys`` maps a mistake name to such a mapping for that mutant, and
-    ``feedback`` maps an item id to ``{mistake name: sentence}``.
+    ``feedback`` maps an item id to ``{mistake name: sentence}``; ``incomplete``
+    maps a call id to why the submission's code for it is incomplete.
     """
+    incomplete = incomplete or {}
     results = []
     for item in items:
         if item.manual:
@@ -206,7 +214,48 @@ def score_items(items, *, full: bool, outcomes: dict, index: dict, key: dict, mu
                 out = outcomes[index[k]]
                 ref = key[k]
                 cases.append(CaseData(out.status, out.value, out.error, out.seconds, ref.value, ref.error,
-                                      {n: mk[k] for n, mk in mutant_keys.items() if n in item_feedback and k in mk}))
+                                      {n: mk[k] for n, mk in mutant_keys.items() if n in item_feedback and k in mk},
+                                      incomplete.get(index[k])))
             checks.append(score_check(check, cases, item_feedback))
         results.append(score_item(item, checks))
     return results
+
+
+def follow_through(items, results: list[ItemResult], reads: dict[str, frozenset[str]]) -> list[ItemResult]:
+    """Tell a failing item when it fails through a function another item already failed.
+
+    ``reads`` maps a submission function to every global name its code reads
+    (from extraction). When item X's functions use a function that item U
+    grades and U did not pass, X's feedback says so ("D5 uses your `q_star`,
+    which failed D1: fix D1 first") and names no known mistake for X: the
+    student's X may be right, fed with a wrong upstream value.
+    """
+    graded_by: dict[str, str] = {}
+    for item in items:
+        for check in item.checks:
+            if check.function:
+                graded_by.setdefault(check.function, item.id)
+    status = {r.item_id: r.status for r in results}
+    out = []
+    for item, res in zip(items, results):
+        if res.status not in (ItemStatus.FAILED, ItemStatus.PARTIAL) or not item.checks:
+            out.append(res)
+            continue
+        own = {f for c in item.checks for f in c.functions()}
+        upstream = []
+        for f in sorted(own):
+            for name in sorted(reads.get(f, ())):
+                u = graded_by.get(name)
+                if name not in own and u and u != item.id and status.get(u) in (ItemStatus.FAILED, ItemStatus.PARTIAL):
+                    upstream.append((name, u))
+        if not upstream:
+            out.append(res)
+            continue
+        upstream = list(dict.fromkeys(upstream))[:3]
+        names = ", ".join(f"`{n}`" for n, _ in upstream)
+        which = ", ".join(dict.fromkeys(u for _, u in upstream))
+        note = f"{item.id} uses your {names}, which failed {which}: fix {which} first."
+        msg = res.message.split(" Known mistake: ")[0]
+        checks = tuple(replace(c, mistake=None, mistake_feedback=None) for c in res.checks)
+        out.append(replace(res, message=f"{note} {msg}", checks=checks))
+    return out
