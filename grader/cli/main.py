@@ -142,7 +142,7 @@ def cmd_grade(args):
     results, manual = _gradebook_results(summary.db_path, rubric.assignment)
     results += _skipped_rows(summary, rubric, {r.student for r in results})
     if not args.quiet:
-        summary_table(results, rubric)
+        summary_table(results, rubric, manual)
     _write_outputs(results, manual, rubric, out=args.out, jsonl=args.json, report_dir=args.report)
     console.print(f"gradebook: {summary.db_path}" + (f"; CSV: {args.out}" if args.out else ""))
     return summary.exit_code
@@ -306,7 +306,7 @@ def cmd_demo(args):
             err.print(f"dlgrade: {exc}")
             return exc.exit_code
         results, marks = _gradebook_results(summary.db_path, rubric.assignment)
-        summary_table(results, rubric)
+        summary_table(results, rubric, marks)
         _write_outputs(results, marks, rubric, out=out / f"{d.name}.csv", jsonl=out / f"{d.name}.jsonl",
                        report_dir=out / d.name)
     console.print(f"results in {out}/: a gradebook, CSV, JSON lines and HTML feedback per assignment; "
