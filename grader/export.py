@@ -157,19 +157,27 @@ def _writer(path: Path):
     return f, csv.writer(f)
 
 
+CSV_TAIL = ("graded", "ignored", "warnings")
+"""The plain CSV's last columns: the files graded (of a folder), the files left out, every warning."""
+
+
 def write_csv(table: list[Row], rubric: Rubric, out: Path) -> Path:
-    """Plain CSV: one row per student, a column per item, total, max, named mistakes, error, sha256."""
+    """Plain CSV: one row per student, a column per item, total, max, named mistakes, error, sha256, then the
+    files graded and left out (a folder of several notebooks) and the warnings (a notebook whose metadata names
+    another assignment first)."""
     cols = item_columns(rubric, table)
     f, w = _writer(out)
     with f:
-        w.writerow(["student", "file", *cols, "total", "max", "manual_pending", "mistakes", "error", "sha256"])
+        w.writerow(["student", "file", *cols, "total", "max", "manual_pending", "mistakes", "error", "sha256",
+                    *CSV_TAIL])
         for row in table:
             r = row.result
             mistakes = ";".join(f"{i.item_id}:{m}" for i in r.items for m in dict.fromkeys(i.mistakes))
             w.writerow([csv_safe(r.student), csv_safe(r.path),
                         *[num(row.points[c]) if c in row.points else "" for c in cols],
                         num(row.total), num(row.max), " ".join(row.pending), csv_safe(mistakes),
-                        csv_safe(r.error or ""), r.sha256])
+                        csv_safe(r.error or ""), r.sha256, csv_safe(" ; ".join(r.files)),
+                        csv_safe(" ; ".join(r.ignored)), csv_safe(" | ".join(r.warnings))])
     return out
 
 

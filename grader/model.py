@@ -28,7 +28,7 @@ __all__ = ["RESULT_FORMAT", "CaseStatus", "ItemStatus", "Options", "Limits", "Ca
 
 RESULT_FORMAT = 3
 """Version of :meth:`SubmissionResult.to_dict` (1: before the enum statuses and the ``format`` key; 2: before
-``hint`` and ``show_expected``)."""
+``hint``, ``show_expected``, ``files``, ``ignored`` and ``declared_assignment``)."""
 
 
 class CaseStatus(str, Enum):
@@ -133,6 +133,12 @@ class SubmissionResult:
     layers: tuple[str, ...] = ()
     seconds: float = 0.0
     stdout_tail: str = ""
+    files: tuple[str, ...] = ()
+    """The files graded, relative to the submission (a folder's chosen notebooks, in the order read)."""
+    ignored: tuple[str, ...] = ()
+    """Files of a folder submission that were not graded (drafts, older versions); the warnings say why."""
+    declared_assignment: str | None = None
+    """The assignment the notebook's metadata names, when it is not the one graded (a loud warning)."""
 
     @property
     def score(self) -> float:
@@ -159,7 +165,7 @@ class SubmissionResult:
         items = tuple(_item(i) for i in d["items"])
         own = {f.name for f in fields(cls)}
         return cls(**{**{k: v for k, v in d.items() if k in own}, "items": items,
-                      "warnings": tuple(d.get("warnings", ())), "layers": tuple(d.get("layers", ()))})
+                      **{k: tuple(d.get(k, ())) for k in ("warnings", "layers", "files", "ignored")}})
 
 
 def round_points(points: float, top: float | None = None) -> str:

@@ -135,7 +135,7 @@ def write_reports(results, rubric: Rubric, out_dir: str | Path, *, manual: dict 
         r = row.result
         answers, images = {}, ()
         try:
-            sub = read_submission(r.path)
+            sub = read_submission(r.path, prefer=(rubric.assignment,))
             answers = sub.answers
             images = tuple((cell, png) for cell, png in sub.images if _BASE64.fullmatch(png))
         except (SubmissionError, OSError):

@@ -147,16 +147,18 @@ def test_plain_csv(graded, toy_rubric, tmp_path):
     out = export(gb.latest_results(), toy_rubric, "csv", tmp_path / "deep" / "results.csv")
     table = read_csv(out)
     assert table[0] == ["student", "file", "T1", "T2", "T3", "T4", "total", "max", "manual_pending", "mistakes",
-                        "error", "sha256"]
+                        "error", "sha256", "graded", "ignored", "warnings"]
     by = {r.student: r for r in graded}
     assert [row[0] for row in table[1:]] == ["101", "102", "103", "104"]
     for row in table[1:]:
         r = by[row[0]]
         pts = {i.item_id: i.points for i in r.items}
-        assert [float(x) for x in row[2:6]] == pytest.approx([pts[k] for k in ("T1", "T2", "T3", "T4")])
+        assert [float(x) for x in row[2:6]] == [pts[k] for k in ("T1", "T2", "T3", "T4")]  # exact, not rounded
         assert float(row[6]) == pytest.approx(auto_points(r))
         assert float(row[7]) == sum(i.points for i in toy_rubric.items) == 7
         assert row[8] == "T5" and row[11] == r.sha256
+        assert row[12] == (f"{r.student}.ipynb" if not r.error else "") and row[13] == ""
+        assert row[14] == " | ".join(r.warnings)
     assert table[2][9] == "T1:double__tripled"
     assert "not valid JSON" in table[4][10] and table[1][10] == ""
 
