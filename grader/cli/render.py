@@ -28,13 +28,17 @@ console = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
 
 
+NOTE_MIN = 24
+"""The class table keeps its item columns only while its note column has this many characters left."""
+
+
 def _status_style(status: str) -> str:
     return {"passed": "green", "partial": "yellow", "failed": "red", "not_run": "red", "manual": "cyan"}.get(status, "")
 
 
 def _fits(table: Table, *, wrapped: bool = False) -> bool:
     """Whether ``table`` fits the console (unwrapped, or with its wrapping columns at their narrowest)."""
-    m = Measurement.get(console, console.options, table)
+    m = Measurement.get(console, console.options.update_width(10**5), table)  # unclamped by the console
     return (m.minimum if wrapped else m.maximum) <= console.width
 
 
@@ -43,11 +47,17 @@ def print_result(res, *, show_checks: bool = False):
     title = escape(f"{res.student}: {res.assignment} (rubric v{res.rubric_version})")
     if res.error:
         console.print(f"[bold red]{title}: not graded[/]: {escape(res.error)}")
+    if res.declared_assignment:
+        console.print(f"[bold red]WRONG ASSIGNMENT? this notebook's metadata says {escape(res.declared_assignment)}, "
+                      f"but it was graded as {escape(res.assignment)}[/]")
+    if res.ignored:
+        console.print(f"graded {escape(', '.join(res.files))}; not graded: {escape(', '.join(res.ignored))} "
+                      "(see the warnings)")
     table = Table(title=title, show_lines=False)
     table.add_column("item", no_wrap=True)
     table.add_column("points", justify="right", no_wrap=True)
     table.add_column("status", no_wrap=True)
-    table.add_column("feedback", overflow="fold", ratio=1)
+    table.add_column("feedback", overflow="fold", ratio=1, min_width=20)
     rows = []
     for it in res.items:
         pts = f"-/{it.max_points:g}" if it.status == "manual" else shown_points(it.points, it.max_points)
@@ -75,8 +85,9 @@ def print_result(res, *, show_checks: bool = False):
 def summary_table(results, rubric, manual: dict | None = None):
     """One row per student: automatic score, points per automatic item, a short note.
 
-    When the item columns do not fit the terminal, they move into one wrapping
-    cell per student (``D1:4 D2:1.2 ...``). ``manual`` (the gradebook's marks,
+    When the item columns do not fit the terminal (with :data:`NOTE_MIN`
+    characters left for the note), they move into one wrapping cell per student
+    (``D1:4/4 D2:1.2/2 ...``). ``manual`` (the gradebook's marks,
     ``{(student, item): {mark, ...}}``) tells how many points are still to be
     marked by a TA.
     """
@@ -87,8 +98,8 @@ def summary_table(results, rubric, manual: dict | None = None):
     wide.add_column("student", no_wrap=True)
     wide.add_column("score", justify="right", no_wrap=True)
     for it in auto:
-        wide.add_column(escape(it.id), justify="right", no_wrap=True)
-    wide.add_column("note", overflow="fold", ratio=1)
+        wide.add_column(f"{escape(it.id)}\n/{it.points:g}", justify="right", no_wrap=True)
+    wide.add_column("note", overflow="fold", ratio=1, min_width=NOTE_MIN)
     long = Table(title=title)
     long.add_column("student", overflow="fold")
     long.add_column("score", justify="right", no_wrap=True)
@@ -96,16 +107,25 @@ def summary_table(results, rubric, manual: dict | None = None):
     long.add_column("note", overflow="fold", ratio=1)
     for r in results:
         pts = {i.item_id: i for i in r.items}
-        cells = ["" if pts.get(it.id) is None else
-                 f"[{_status_style(pts[it.id].status)}]{shown_points(pts[it.id].points, it.points)}[/]"
-                 for it in auto]
-        pairs = " ".join(f"[{_status_style(pts[it.id].status)}]{escape(it.id)}:"
-                         f"{shown_points(pts[it.id].points, it.points)}[/]" for it in auto if it.id in pts)
-        mistakes = dict.fromkeys(f"{i.item_id}: {m}" for i in r.items for m in i.mistakes)
+        cells, pairs = [], []
+        for it in auto:
+            got = pts.get(it.id)
+            if got is None:
+                cells.append("")
+                continue
+            style = _status_style(got.status)
+            cells.append(f"[{style}]{round_points(got.points, it.points)}[/]")
+            pairs.append(f"[{style}]{escape(it.id)}:{shown_points(got.points, it.points)}[/]")
+        mistakes = dict.fromkeys(f"{i.item_id}:{m}" for i in r.items for m in i.mistakes)
         note = escape((r.error or "; ".join(mistakes)).split("\n")[0])
+        if r.ignored:
+            note = f"{note}; " * bool(note) + escape(f"graded {', '.join(r.files)}, not {', '.join(r.ignored)}")
+        if r.declared_assignment:
+            note = f"[bold red]WRONG ASSIGNMENT? the notebook says {escape(r.declared_assignment)}[/]" + \
+                f"; {note}" * bool(note)
         score = shown_points(r.score, r.max_score)
         wide.add_row(escape(r.student), score, *cells, note)
-        long.add_row(escape(r.student), score, pairs, note)
+        long.add_row(escape(r.student), score, " ".join(pairs), note)
     console.print(wide if _fits(wide, wrapped=True) else long)
     if manual_items and results:
         marks = manual or {}
