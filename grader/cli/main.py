@@ -368,7 +368,8 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("check", help="student self-check of a notebook (public items)")
     s.add_argument("notebook")
     s.add_argument("-a", "--assignment")
-    s.add_argument("--all-items", action="store_true", help="hidden items too (TAs)")
+    s.add_argument("--all-items", action="store_true", help="hidden items too, said in words as a student reads "
+                   "them (no expected values; --json has every number)")
     s.add_argument("--bundle", metavar="DIR", help="check with a release bundle (no reference needed)")
     s.add_argument("--json", action="store_true")
     s.set_defaults(fn=cmd_check)
@@ -463,8 +464,7 @@ def main(argv=None) -> int:
     except CliError as exc:
         return _fail(str(exc), exc.code)
     except RubricError as exc:
-        err.print(str(exc), markup=False, style="red")
-        return 2
+        return _fail(str(exc))
     except IsolationUnavailable:
         return _fail(NO_BWRAP, 3)
 
