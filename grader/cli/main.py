@@ -96,12 +96,13 @@ def cmd_check(args):
     if not os.path.lexists(path):
         raise CliError(f"{path} does not exist")
     try:  # an unreadable notebook is one line and exit 2, with or without -a (nothing was checked)
-        read_submission(path)
+        sub = read_submission(path)
     except SubmissionError as exc:
         raise CliError(str(exc)) from None
     except OSError as exc:
         raise CliError(f"{path} could not be read ({exc.strerror or exc})") from None
-    assignment = args.assignment or _guess_assignment(path)
+    declared = sub.assignment if sub.assignment in _assignments() else None  # also a folder's notebooks
+    assignment = args.assignment or declared or _guess_assignment(path)
     opts = Options(public_only=not args.all_items, unsafe=True)
     res = grade_file(path, assignment, opts=opts)
     if args.json:
