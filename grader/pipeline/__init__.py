@@ -53,10 +53,21 @@ def grade_submission(sub: Submission, plan: Plan, keys: KeyProvider, opts: Optio
                           key=keys.expected(ids), mutant_keys=mutant_keys, feedback=feedback,
                           incomplete=incomplete_calls(plan, ex, job.load_warnings))
     results = follow_through(plan.items, results, ex.reads)
+    declared = sub.assignment if sub.assignment not in (None, plan.assignment) else None
     return clean_result(SubmissionResult(
         sub.student, str(sub.path), plan.assignment, plan.rubric_version, keys.key_version, sub.sha256,
-        tuple(results), tuple(submission_warnings(ex, job)), None, job.layers, round(time.perf_counter() - t0, 3),
-        job.stdout_tail[-1000:]))
+        tuple(results), tuple(reading_warnings(sub, plan.assignment) + submission_warnings(ex, job)), None,
+        job.layers, round(time.perf_counter() - t0, 3), job.stdout_tail[-1000:], sub.files,
+        tuple(name for name, _ in sub.ignored), declared))
+
+
+def reading_warnings(sub: Submission, assignment: str) -> list[str]:
+    """A notebook made for another assignment (its metadata says so), and the files of a folder not graded."""
+    out = []
+    if sub.assignment not in (None, assignment):
+        out.append(f"WRONG ASSIGNMENT? this notebook's metadata says it is {sub.assignment}, but it was graded as "
+                   f"{assignment}")
+    return out + [why for _, why in sub.ignored]
 
 
 def incomplete_calls(plan: Plan, ex: Extraction, load_warnings: list[dict]) -> dict[str, str]:
@@ -129,7 +140,7 @@ def grade_file(path: str | Path, assignment: str | Rubric, public_only: bool = F
     plan = make_plan(rubric, opts, keys)
     path = Path(path)
     try:
-        sub = read_submission(path)
+        sub = read_submission(path, prefer=(rubric.assignment,))
     except SubmissionError as exc:
         return unreadable(path, plan, keys.key_version, str(exc))
     except OSError as exc:

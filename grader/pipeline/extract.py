@@ -236,7 +236,7 @@ def bound_names(source: str) -> set[str]:
         tree = ast.parse(source)
     except (SyntaxError, ValueError):
         return set()
-    return {n for node in tree.body for n in _symbols(node, ast.unparse(node))[0]}
+    return {n for node in tree.body for n in _symbols(node, ast.unparse(node), _flat(node))[0]}
 
 
 def _units(sub: Submission, warnings: list[str]) -> list[_Unit]:
@@ -279,11 +279,20 @@ def _segment(lines: list[str], node: ast.stmt) -> tuple[int, str]:
 
 def _analyse(pos: int, label: str, node: ast.stmt, text: str, line: int) -> _Unit:
     kind = _kind(node)
-    binds, reads, global_writes = _symbols(node, text)
+    nodes = _flat(node)
+    binds, reads, global_writes = _symbols(node, text, nodes)
     u = _Unit(pos, label, node, text, line, kind, binds, reads, global_writes=global_writes)
     if kind not in ("def", "class", "import", "try-import"):
-        _mutations(node, u)
+        _mutations(nodes if nodes is not None else _walk_top(node), u)
     return u
+
+
+def _flat(node) -> list | None:
+    """All nodes of a simple statement without nested scopes (most constants), or None."""
+    if not isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Expr, ast.Delete)):
+        return None
+    nodes = list(ast.walk(node))
+    return None if any(isinstance(n, _SCOPES + (ast.NamedExpr,)) for n in nodes) else nodes
 
 
 def _kind(node) -> str:
@@ -300,8 +309,21 @@ def _kind(node) -> str:
     return "code"
 
 
-def _symbols(node: ast.stmt, text: str) -> tuple[set[str], set[str], set[str]]:
-    """(names bound at top level, global names read anywhere in it, names assigned through ``global``)."""
+def _symbols(node: ast.stmt, text: str, nodes: list | None = None) -> tuple[set[str], set[str], set[str]]:
+    """(names bound at top level, global names read anywhere in it, names assigned through ``global``).
+
+    ``nodes``: the statement's nodes when it has no nested scope (:func:`_flat`): read directly, no symtable.
+    """
+    if isinstance(node, (ast.Import, ast.ImportFrom)):
+        return {(a.asname or a.name).split(".")[0] for a in node.names if a.name != "*"}, set(), set()
+    if nodes is not None:
+        binds, reads = set(), set()
+        for n in nodes:
+            if isinstance(n, ast.Name):
+                (binds if isinstance(n.ctx, (ast.Store, ast.Del)) else reads).add(n.id)
+        if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
+            reads.add(node.target.id)
+        return binds, reads, set()
     try:
         table = symtable.symtable(text, "cell", "exec")
     except (SyntaxError, ValueError, RecursionError, MemoryError):
@@ -360,8 +382,8 @@ def _root(node) -> str | None:
     return node.id if isinstance(node, ast.Name) else None
 
 
-def _mutations(node: ast.stmt, u: _Unit) -> None:
-    for n in _walk_top(node):
+def _mutations(nodes, u: _Unit) -> None:
+    for n in nodes:
         if isinstance(n, (ast.Attribute, ast.Subscript)) and isinstance(n.ctx, (ast.Store, ast.Del)):
             r = _root(n.value)
             if r:
