@@ -195,3 +195,14 @@ def test_slice_keeps_what_it_cannot_trace_and_says_so():
 def test_statements_on_one_line_are_separate():
     ex = extract(_sub("a = 1; b = a + 1; print(b)\n", "def f():\n    return b\n"), roots=["f"])
     assert _kept(ex) == ["a = 1", "b = a + 1"]
+
+
+def test_slice_loop_variables_and_seeds_inside_experiments():
+    ex = extract(_sub(
+        "import torch\nDEPTHS = [2, 3, 4]\nN_WEIGHTS = {}\n",
+        "for D in DEPTHS[:1]:\n    print(D)\n",  # an earlier loop over D: noise
+        "for D in DEPTHS:\n    N_WEIGHTS[D] = D - 1\n",
+        "def n_weights(d):\n    return N_WEIGHTS[d]\n",
+        "for seed in range(100):\n    torch.manual_seed(seed)\n    net = torch.nn.Linear(2, 2)\n",
+        "def make():\n    return torch.nn.Linear(2, 2)\n"), roots=["n_weights", "make"])
+    assert _kept(ex) == ["DEPTHS = [2, 3, 4]", "N_WEIGHTS = {}", "for D in DEPTHS:\n    N_WEIGHTS[D] = D - 1"]

@@ -345,7 +345,25 @@ def _symbols(node: ast.stmt, text: str, nodes: list | None = None) -> tuple[set[
         todo.extend(t.get_children())
     if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
         reads.add(node.target.id)
+    if isinstance(node, (ast.For, ast.AsyncFor, ast.With, ast.AsyncWith)):
+        # `for k in K: table[k] = ...`: k is the statement's own, not an earlier binding's
+        own = {n.id for t in _targets(node) for n in ast.walk(t) if isinstance(n, ast.Name)}
+        outer = {n.id for e in _heads(node) for n in ast.walk(e) if isinstance(n, ast.Name)}
+        reads -= own - outer
     return binds, reads, gw
+
+
+def _targets(node):
+    if isinstance(node, (ast.For, ast.AsyncFor)):
+        return [node.target]
+    return [i.optional_vars for i in node.items if i.optional_vars is not None]
+
+
+def _heads(node):
+    """The expressions a loop or ``with`` evaluates before binding its targets."""
+    if isinstance(node, (ast.For, ast.AsyncFor)):
+        return [node.iter]
+    return [i.context_expr for i in node.items]
 
 
 def _symbols_by_ast(node) -> tuple[set[str], set[str], set[str]]:
@@ -411,8 +429,8 @@ def _resolve_effects(units: list[_Unit]) -> None:
     modules = {n for n, kinds in bound_by.items() if kinds <= {"import", "try-import"}}
     for u in units:
         for r, method in u.method_roots:
-            if r in modules:
-                if MODULE_STATE.search(method):
+            if r in modules:  # a seed set on its own line, not one inside a loop of experiments
+                if MODULE_STATE.search(method) and isinstance(u.node, (ast.Expr, ast.Assign)):
                     u.mutates.add(r)
             elif method not in NON_MUTATING:
                 u.mutates.add(r)
