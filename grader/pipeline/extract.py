@@ -32,6 +32,9 @@ SAFE_CALLS = {
 }
 # cell magics whose body is Python (kept without the magic line)
 PYTHON_CELL_MAGICS = {"capture", "time", "timeit", "prun", "debug"}
+# modules a notebook may import that grading never runs: the student self-check (not installed where it is
+# graded), by its released name and by its name in a checkout
+SKIPPED_IMPORTS = ("dlgrade_check", "grader.student")
 
 
 @dataclass(frozen=True)
@@ -60,8 +63,13 @@ class Extraction:
         return [{"label": s.label, "source": s.source, "kind": s.kind, "line": s.line} for s in self.statements]
 
 
-def extract(sub: Submission) -> Extraction:
-    """The definitions of ``sub`` in order, plus warnings for what was skipped."""
+def extract(sub: Submission, *, history: bool = False) -> Extraction:
+    """The definitions of ``sub`` in order, plus warnings for what was skipped.
+
+    ``history``: the cells are a live kernel's inputs in execution order (the
+    student self-check), where running a cell again redefines its names and a
+    cell that did not parse defined nothing: neither is worth a warning there.
+    """
     statements, warnings = [], []
     defined_at: dict[str, str] = {}
     for cell in sub.code_cells():
@@ -74,6 +82,8 @@ def extract(sub: Submission) -> Extraction:
         try:
             tree = ast.parse(src)
         except SyntaxError as exc:
+            if history:
+                continue
             line = (exc.text or "").strip()
             warnings.append(f"{label}: syntax error on line {exc.lineno}: {exc.msg}"
                             + (f" (`{line[:60]}`)" if line else "")
@@ -89,7 +99,7 @@ def extract(sub: Submission) -> Extraction:
             statements.append(Statement(label, text, kind, _bound_names(node), start))
             if kind in ("def", "class"):
                 name = node.name
-                if name in defined_at and defined_at[name] != label:
+                if name in defined_at and defined_at[name] != label and not history:
                     warnings.append(f"{label}: `{name}` is defined again (first in {defined_at[name]}); "
                                     "the later definition is the one graded")
                 defined_at[name] = label
@@ -128,19 +138,26 @@ def strip_ipython(source: str) -> tuple[str, str | None]:
 
 def _keep(node) -> str | None:
     if isinstance(node, (ast.Import, ast.ImportFrom)):
-        return "import"
+        return None if _skipped_import(node) else "import"
     if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
         return "def"
     if isinstance(node, ast.ClassDef):
         return "class"
     if isinstance(node, ast.Try) and all(isinstance(n, (ast.Import, ast.ImportFrom, ast.Pass))
                                          for n in node.body):
-        return "try-import"
+        imports = [n for n in node.body if not isinstance(n, ast.Pass)]
+        return None if imports and all(_skipped_import(n) for n in imports) else "try-import"
     if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None and _is_constant(node.value):
         targets = node.targets if isinstance(node, ast.Assign) else [node.target]
         if all(isinstance(t, (ast.Name, ast.Tuple)) for t in targets):
             return "assign"
     return None
+
+
+def _skipped_import(node) -> bool:
+    mods = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+    return bool(mods) and all(any(m == s or m.startswith(s + ".") for s in SKIPPED_IMPORTS) for m in mods) and \
+        not (isinstance(node, ast.ImportFrom) and node.level)
 
 
 def _dotted(node) -> str | None:
