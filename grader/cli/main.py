@@ -271,8 +271,14 @@ def cmd_calibrate(args):
 
 def cmd_release(args):
 
-    out = release.build(get_rubric(args.assignment), args.out)
-    console.print(f"wrote {out}/: give it to students; they run `python check.py NOTEBOOK` in it")
+    try:
+        out = release.build(get_rubric(args.assignment), args.out)
+    except (release.ReleaseError, OSError) as exc:
+        err.print(f"dlgrade: {exc}")
+        return 2
+    wheel = next(out.glob(f"{release.PACKAGE}-*.whl"))
+    console.print(f"wrote {out}/ (README.md, the skeleton, {wheel.name}): give it to students; they "
+                  f"`pip install {wheel.name}`, then run `check(\"ID\")` in the notebook or `dlgrade-check NOTEBOOK`")
     return 0
 
 
