@@ -78,7 +78,8 @@ pip install {wheel}
 That is the whole set-up (Python 3.10+ on Linux, Google Colab or WSL): it
 installs the checker and what it needs ({requires}). In Colab, upload the wheel
 and run `!pip install {wheel}` in a cell. A missing package is reported as one
-line naming it; `pip install` that package.
+line naming it; `pip install` that package. Installing another assignment's
+wheel replaces this one (each is the package `dlgrade_check`).
 
 ## In the notebook
 
