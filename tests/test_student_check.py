@@ -41,6 +41,8 @@ def test_text_table_has_status_reason_and_named_mistake():
     d3 = next(i for i, ln in enumerate(lines) if ln.strip().startswith("D3"))
     assert lines[d3].split()[:3] == ["D3", "0.5/2", "partial"] and "expected 0.229" in lines[d3]
     assert "Known mistake: Your q map uses sigma_w" in " ".join(lines[d3 + 1:d3 + 3])
+    col = lines[d3].index("q_map(q)")
+    assert lines[d3 + 1].index("Known mistake") == col == lines[1].index("q_map: all")  # one column of reasons
     assert "warning: cell 7: ImportError" in out
     assert lines[-1].startswith(display.NOTE) and "isolation: rlimits" in lines[-1]
     assert repr(Report(ASSIGNMENT, _result())) == out

@@ -144,7 +144,7 @@ class Checker:
             ids = self._resolve(items)
             selfcheck, plan, keys = self._engine()
             cells = live.kernel_cells()
-            if cells is not None:
+            if cells:  # an IPython kernel (empty under `ipython script.py`: then the script is read)
                 return Report(self.assignment, selfcheck.check_cells(cells, plan, keys, ids))
             script = live.main_script()
             if script is None:

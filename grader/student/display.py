@@ -64,7 +64,7 @@ def text(assignment: str, result=None, problem: str | None = None, width: int = 
     w_item = max([4] + [len(r.item) for r in table])
     w_pts = max([6] + [len(r.points) for r in table])
     w_st = max([6] + [len(r.status) for r in table])
-    indent = " " * (w_item + w_pts + w_st + 6)
+    indent = " " * (w_item + w_pts + w_st + 8)
     for r in table:
         head = f"  {r.item:<{w_item}}  {r.points:>{w_pts}}  {r.status:<{w_st}}"
         body = textwrap.wrap(r.reason, max(30, width - len(indent))) or [""]
