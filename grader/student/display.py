@@ -81,7 +81,7 @@ def text(assignment: str, result=None, problem: str | None = None, width: int = 
 
 
 def _cell(content: str, style: str = "") -> str:
-    return f'<td style="text-align:left;vertical-align:top;{style}">{content}</td>'
+    return f'<td style="text-align:left;vertical-align:top;padding:2px 8px;{style}">{content}</td>'
 
 
 def to_html(assignment: str, result=None, problem: str | None = None) -> str:
@@ -92,7 +92,7 @@ def to_html(assignment: str, result=None, problem: str | None = None) -> str:
                 f'<span style="color:#c62828">{e(problem)}</span></div>')
     parts = [f'<div class="dlgrade-check"><p><b>{e(headline(assignment, result))}</b></p>',
              '<table style="border-collapse:collapse"><thead><tr>'
-             + "".join(f'<th style="text-align:left">{h}</th>' for h in ("item", "points", "result", "why",
+             + "".join(f'<th style="text-align:left;padding:2px 8px">{h}</th>' for h in ("item", "points", "result", "why",
                                                                        "known mistake"))
              + "</tr></thead><tbody>"]
     for r in rows(result):
