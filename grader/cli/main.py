@@ -71,7 +71,8 @@ def cmd_list(args):
 def cmd_check(args):
     path = Path(args.notebook)
     if args.bundle:
-        return selfcheck.main([str(path), "--bundle", args.bundle] + (["--json"] if args.json else []))
+        return selfcheck.main([str(path), "--bundle", args.bundle] + (["--json"] if args.json else []),
+                              prog="dlgrade check")
     assignment = args.assignment or _guess_assignment(path)
     opts = Options(public_only=not args.all_items, unsafe=True)
     res = grade_file(path, assignment, opts=opts)
@@ -273,8 +274,11 @@ def cmd_release(args):
 
     try:
         out = release.build(get_rubric(args.assignment), args.out)
-    except (release.ReleaseError, OSError) as exc:
-        err.print(f"dlgrade: {exc}")
+    except release.ReleaseError as exc:
+        err.print(f"dlgrade: {exc}", markup=False)
+        return 2
+    except OSError as exc:
+        err.print(f"dlgrade: cannot write the bundle into {args.out}: {exc.strerror or exc}", markup=False)
         return 2
     wheel = next(out.glob(f"{release.PACKAGE}-*.whl"))
     console.print(f"wrote {out}/ (README.md, the skeleton, {wheel.name}): give it to students; they "
