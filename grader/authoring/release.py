@@ -106,16 +106,16 @@ failed, the reason in one sentence, and the known mistake if it matches one.
 dlgrade-check {assignment}.ipynb          # every public item
 dlgrade-check {assignment}.ipynb {first}        # one item
 python -m dlgrade_check {assignment}.ipynb
-python check.py {assignment}.ipynb        # the same, from this folder, without installing
+python check.py {assignment}.ipynb        # the same from this folder, without the wheel (the packages above needed)
 ```
 
 Exit code 0 when the check ran, 2 when it could not (the line printed says why).
 
 ## Time limits
 
-Your functions are graded with the limits stated in the notebook, per exercise
-(each call of a function has a time limit; the whole notebook has {budget:g} s);
-the self-check uses the same limits.
+Each call of your functions has the time limit stated in the notebook under its
+exercise, and all calls of a notebook together may take {budget:g} s; the
+self-check uses the same limits as the grading.
 """
 
 # What of the grader package a bundle ships: an allowlist (what grader.selfcheck imports), so nothing
