@@ -92,7 +92,8 @@ def cmd_list(args):
 def cmd_check(args):
     path = Path(args.notebook)
     if args.bundle:
-        return selfcheck.main([str(path), "--bundle", args.bundle] + (["--json"] if args.json else []))
+        return selfcheck.main([str(path), "--bundle", args.bundle] + (["--json"] if args.json else []),
+                              prog="dlgrade check")
     if not os.path.lexists(path):
         raise CliError(f"{path} does not exist")
     try:  # an unreadable notebook is one line and exit 2, with or without -a (nothing was checked)
@@ -308,8 +309,17 @@ def cmd_calibrate(args):
 
 def cmd_release(args):
 
-    out = release.build(get_rubric(args.assignment), args.out)
-    console.print(f"wrote {out}/: give it to students; they run `python check.py NOTEBOOK` in it")
+    try:
+        out = release.build(get_rubric(args.assignment), args.out)
+    except release.ReleaseError as exc:
+        err.print(f"dlgrade: {exc}", markup=False)
+        return 2
+    except OSError as exc:
+        err.print(f"dlgrade: cannot write the bundle into {args.out}: {exc.strerror or exc}", markup=False)
+        return 2
+    wheel = next(out.glob(f"{release.PACKAGE}-*.whl"))
+    console.print(f"wrote {out}/ (README.md, the skeleton, {wheel.name}): give it to students; they "
+                  f"`pip install {wheel.name}`, then run `check(\"ID\")` in the notebook or `dlgrade-check NOTEBOOK`")
     return 0
 
 

@@ -72,6 +72,9 @@ DYNAMIC = frozenset({"exec", "eval", "globals", "vars", "locals", "setattr", "de
 IPYTHON_NAMES = frozenset({"display", "get_ipython", "In", "Out", "exit", "quit", "__name__", "__file__",
                            "__builtins__", "__doc__"})
 _END = float("inf")
+# modules a notebook may import that grading never runs: the student self-check (not installed where it is
+# graded), by its released name and by its name in a checkout
+SKIPPED_IMPORTS = ("dlgrade_check", "grader.student")
 
 
 @dataclass(frozen=True)
@@ -136,16 +139,20 @@ class _Unit:
     """(name, method) of every method call on a name: a mutation unless the name is a module or the method pure."""
 
 
-def extract(sub: Submission, roots=None, *, aliases: dict | None = None, known=()) -> Extraction:
+def extract(sub: Submission, roots=None, *, aliases: dict | None = None, known=(),
+            history: bool = False) -> Extraction:
     """The slice of ``sub`` that the names ``roots`` need, in notebook order, plus warnings.
 
     ``roots``: the submission's names the grader will call or read (default:
     every function and class). ``aliases`` maps a root to other names the
     grader also accepts for it; ``known`` are names bound before the
     submission runs (the skeleton's provided code), never reported as missing.
+    ``history``: the cells are a live kernel's inputs in execution order (the
+    student self-check), where running a cell again redefines its names and a
+    cell that did not parse defined nothing: neither is worth a warning there.
     """
     warnings: list[str] = []
-    units = _units(sub, warnings)
+    units = _units(sub, warnings, history)
     _resolve_effects(units)
     binders: dict[str, list[int]] = {}
     mutators: dict[str, list[int]] = {}
@@ -226,7 +233,8 @@ def extract(sub: Submission, roots=None, *, aliases: dict | None = None, known=(
                         "assignment of the notebook is kept for them, other top-level statements may be missing")
     statements = tuple(Statement(u.label, u.source, u.kind, tuple(sorted(u.binds | u.mutates)), u.line, u.pos)
                        for u in units if u.pos in kept)
-    _redefinitions(units, warnings)
+    if not history:
+        _redefinitions(units, warnings)
     return Extraction(statements, tuple(warnings), needs, reads, unbound, len(units) - len(statements))
 
 
@@ -239,7 +247,7 @@ def bound_names(source: str) -> set[str]:
     return {n for node in tree.body for n in _symbols(node, ast.unparse(node), _flat(node))[0]}
 
 
-def _units(sub: Submission, warnings: list[str]) -> list[_Unit]:
+def _units(sub: Submission, warnings: list[str], history: bool = False) -> list[_Unit]:
     units: list[_Unit] = []
     for cell in sub.code_cells():
         label = cell_label(sub, cell)
@@ -251,6 +259,8 @@ def _units(sub: Submission, warnings: list[str]) -> list[_Unit]:
         try:
             tree = ast.parse(src)
         except (SyntaxError, ValueError, MemoryError, RecursionError) as exc:
+            if history:
+                continue
             if isinstance(exc, SyntaxError):
                 line = (exc.text or "").strip()
                 why = f"syntax error on line {exc.lineno}: {exc.msg}" + (f" (`{line[:60]}`)" if line else "")
@@ -260,6 +270,8 @@ def _units(sub: Submission, warnings: list[str]) -> list[_Unit]:
             continue
         lines = src.splitlines(keepends=True)
         for node in tree.body:
+            if _skipped_import(node):
+                continue
             start, text = _segment(lines, node)
             units.append(_analyse(len(units), label, node, text, start))
     return units
@@ -499,6 +511,17 @@ def strip_ipython(source: str) -> tuple[str, str | None]:
         else:
             out.append(ln)
     return "\n".join(out), None
+
+
+def _skipped_import(node) -> bool:
+    """``import dlgrade_check`` (or a ``try`` of such imports only): never run in grading."""
+    if isinstance(node, ast.Try) and _kind(node) == "try-import":
+        imports = [n for n in node.body if not isinstance(n, ast.Pass)]
+        return bool(imports) and all(_skipped_import(n) for n in imports)
+    if not isinstance(node, (ast.Import, ast.ImportFrom)) or (isinstance(node, ast.ImportFrom) and node.level):
+        return False
+    mods = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+    return bool(mods) and all(any(m == s or m.startswith(s + ".") for s in SKIPPED_IMPORTS) for m in mods)
 
 
 def _dotted(node) -> str | None:
