@@ -124,7 +124,8 @@ def check_cells(cells: list[tuple[int, str]], plan: Plan, keys: FrozenKeys, item
     code = tuple(Cell(max(n, 1) - 1, "code", src) for n, src in cells)
     digest = hashlib.sha256("\0".join(src for _, src in cells).encode()).hexdigest()
     sub = Submission(Path("the live kernel"), "your notebook", "notebook", code, digest)
-    return grade_submission(sub, plan, keys, OPTIONS, extraction=extract(sub, plan.roots, aliases=plan.aliases, known=plan.provided_names, history=True))
+    ex = extract(sub, plan.roots, aliases=plan.aliases, known=plan.provided_names, history=True)
+    return grade_submission(sub, plan, keys, OPTIONS, extraction=ex)
 
 
 def main(argv=None, *, prog: str = "check.py") -> int:

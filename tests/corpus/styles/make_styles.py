@@ -72,6 +72,8 @@ from pathlib import Path
 import nbformat
 
 HERE = Path(__file__).resolve().parent
+# the styled notebooks are the course's alternative-method references: `dlgrade validate` grades them too
+ALTERNATIVES = HERE.parents[2] / "rubrics" / "alternatives"
 
 
 @dataclass(frozen=True)
@@ -99,12 +101,16 @@ def md(text: str) -> str:
     return "#md\n" + text
 
 
-def build(name: str, cells: tuple[str, ...]) -> nbformat.NotebookNode:
+def build(name: str, cells: tuple[str, ...], alternative: Pair | None = None) -> nbformat.NotebookNode:
     nb = nbformat.v4.new_notebook()
     nb.metadata = {
         "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
         "language_info": {"name": "python", "version": "3.11.7"},
     }
+    if alternative is not None:  # what `dlgrade validate` reads: the items it must score in full
+        nb.metadata["dlgrade"] = {"assignment": alternative.assignment,
+                                  "alternative": {"items": list(alternative.items),
+                                                  "styles": list(alternative.styles)}}
     for i, text in enumerate(cells):
         if text.startswith("#md\n"):
             cell = nbformat.v4.new_markdown_cell(text[4:].strip("\n"))
@@ -115,14 +121,21 @@ def build(name: str, cells: tuple[str, ...]) -> nbformat.NotebookNode:
     return nb
 
 
+def styled_path(p: Pair, root: Path | None = None) -> Path:
+    """Where the styled notebook of ``p`` lives: ``rubrics/alternatives/<assignment>/`` (or ``root``)."""
+    return (root / p.files[0]) if root else ALTERNATIVES / p.assignment / p.files[0]
+
+
 def write_all(out: Path = None) -> list[Path]:
-    out = out or HERE
+    """Every pair: the styled notebook to the alternatives (or ``out``), the twin here (or ``out``)."""
     written = []
     for p in PAIRS:
-        for fname, cells in zip(p.files, (p.styled, p.twin)):
-            nb = build(fname[:-6], cells)
+        for which, cells in enumerate((p.styled, p.twin)):
+            fname = p.files[which]
+            nb = build(fname[:-6], cells, p if which == 0 else None)
             nbformat.validate(nb)
-            path = out / fname
+            path = styled_path(p, out) if which == 0 else (out or HERE) / fname
+            path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(nbformat.writes(nb))
             written.append(path)
     return written
@@ -2167,8 +2180,8 @@ def today_table() -> str:
     rows = [f"    {'pair':<34}{'assignment':<22}{'items':<17}{'twin':<8}styled (today)"]
     for p in PAIRS:
         res = {}
-        for fname in p.files:
-            res[fname] = grade_file(HERE / fname, p.assignment, opts=Options(items=p.items))
+        for fname, path in zip(p.files, (styled_path(p), HERE / p.files[1])):
+            res[fname] = grade_file(path, p.assignment, opts=Options(items=p.items))
         styled, twin = (res[f] for f in p.files)
         def pts(r):
             return f"{r.score:g}/{r.max_score:g}"
