@@ -29,7 +29,7 @@ from grader.pipeline.extract import Extraction, extract
 from grader.pipeline.keys import KeyProvider, ReferenceKeys
 from grader.pipeline.load import Submission, SubmissionError, read_submission
 from grader.pipeline.plan import Plan, make_plan, selected_items
-from grader.pipeline.score import failed_item, score_items
+from grader.pipeline.score import failed_item, follow_through, score_items
 from grader.rubric import Rubric, get_rubric
 from grader.sandbox import run_job
 
@@ -42,7 +42,7 @@ def grade_submission(sub: Submission, plan: Plan, keys: KeyProvider, opts: Optio
     """Grade an already-read submission: extract, run the plan's calls in the sandbox, score."""
     opts = opts or Options()
     t0 = time.perf_counter()
-    ex = extraction or extract(sub)
+    ex = extraction or extract(sub, plan.roots, aliases=plan.aliases, known=plan.provided_names)
     job = run_job(list(plan.provided) + ex.to_plain(), plan.calls, plan.arrays, aliases=plan.aliases,
                   data_files=list(plan.data_files), limits=plan.limits, require_isolation=not opts.unsafe,
                   timeouts=plan.timeouts, groups=plan.groups, uses=plan.uses)
@@ -50,11 +50,56 @@ def grade_submission(sub: Submission, plan: Plan, keys: KeyProvider, opts: Optio
     feedback = keys.feedback(ids) if opts.name_mistakes else {}
     mutant_keys = keys.mutants(ids) if opts.name_mistakes else {}
     results = score_items(plan.items, full=plan.full, outcomes=job.outcomes, index=plan.index,
-                          key=keys.expected(ids), mutant_keys=mutant_keys, feedback=feedback)
+                          key=keys.expected(ids), mutant_keys=mutant_keys, feedback=feedback,
+                          incomplete=incomplete_calls(plan, ex, job.load_warnings))
+    results = follow_through(plan.items, results, ex.reads)
+    declared = sub.assignment if sub.assignment not in (None, plan.assignment) else None
     return clean_result(SubmissionResult(
         sub.student, str(sub.path), plan.assignment, plan.rubric_version, keys.key_version, sub.sha256,
-        tuple(results), tuple(submission_warnings(ex, job)), None, job.layers, round(time.perf_counter() - t0, 3),
-        job.stdout_tail[-1000:]))
+        tuple(results), tuple(reading_warnings(sub, plan.assignment) + submission_warnings(ex, job)), None,
+        job.layers, round(time.perf_counter() - t0, 3), job.stdout_tail[-1000:], sub.files,
+        tuple(name for name, _ in sub.ignored), declared))
+
+
+def reading_warnings(sub: Submission, assignment: str) -> list[str]:
+    """A notebook made for another assignment (its metadata says so), and the files of a folder not graded."""
+    out = []
+    if sub.assignment not in (None, assignment):
+        out.append(f"WRONG ASSIGNMENT? this notebook's metadata says it is {sub.assignment}, but it was graded as "
+                   f"{assignment}")
+    return out + [why for _, why in sub.ignored]
+
+
+def incomplete_calls(plan: Plan, ex: Extraction, load_warnings: list[dict]) -> dict[str, str]:
+    """call id -> why the submission's code for it is incomplete (a failed or missing statement it needs).
+
+    A failing case of such a call is told what was missing, and no known
+    mistake is named for it: the evidence for a mistake is not complete.
+    """
+    failed: dict[int, str] = {}
+    for w in load_warnings:
+        if w.get("kind") != "provided" and str(w.get("id", "")).isdigit():
+            failed[int(w["id"])] = w.get("error", "")
+    statements = ex.by_sid()
+    why: dict[str, str] = {}
+    for name in plan.roots:
+        reasons = []
+        for sid in ex.needs.get(name, ()):
+            if sid in failed and sid in statements:
+                st = statements[sid]
+                provides = [n for n in st.names if n in ex.reads.get(name, ())]
+                what = f"`{name}` needs `{provides[0]}`" if provides and provides[0] != name else f"`{name}` needs it"
+                reasons.append(f"{st.label}: `{st.brief()}` failed ({failed[sid]}); {what}")
+        for missing in ex.unbound.get(name, ())[:3]:
+            reasons.append(f"`{name}` reads `{missing}`, which the notebook never defines")
+        if reasons:
+            why[name] = "; ".join(reasons[:3])
+    out = {}
+    for cid, names in plan.uses.items():
+        texts = [why[n] for n in names if n in why]
+        if texts:
+            out[cid] = "; ".join(dict.fromkeys(texts))
+    return out
 
 
 def submission_warnings(ex: Extraction, job) -> list[str]:
@@ -95,7 +140,7 @@ def grade_file(path: str | Path, assignment: str | Rubric, public_only: bool = F
     plan = make_plan(rubric, opts, keys)
     path = Path(path)
     try:
-        sub = read_submission(path)
+        sub = read_submission(path, prefer=(rubric.assignment,))
     except SubmissionError as exc:
         return unreadable(path, plan, keys.key_version, str(exc))
     except OSError as exc:

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from grader.model import Limits, Options
+from grader.pipeline.extract import bound_names
 from grader.rubric import Check, Item, Rubric, RubricError, load_rubric_cached
 from grader.rubric.values import type_key
 from grader.sandbox.worker.wire import TAG
@@ -48,6 +50,13 @@ class Plan:
     """The skeleton's provided code, run before the submission's own definitions."""
     uses: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """call id -> the submission's functions it calls directly (a timed-out one is not called again)."""
+    provided_names: frozenset[str] = frozenset()
+    """Names the provided code binds (a submission may use them without defining them)."""
+
+    @property
+    def roots(self) -> tuple[str, ...]:
+        """The submission's names the plan calls: where dependency slicing starts."""
+        return tuple(dict.fromkeys(n for names in self.uses.values() for n in names))
 
 
 def selected_items(rubric: Rubric, opts: Options):
@@ -79,8 +88,29 @@ def make_plan(rubric: Rubric, opts: Options, keys) -> Plan:
 _PLANS: dict[tuple, Plan] = {}
 
 
+class _LazyNamespace(Mapping):
+    """The reference's globals, imported on first use: a plan without ``{ref: ...}`` inputs never imports it."""
+
+    def __init__(self, keys):
+        self._keys, self._ns = keys, None
+
+    def _get(self) -> dict:
+        if self._ns is None:
+            self._ns = self._keys.namespace
+        return self._ns
+
+    def __getitem__(self, k):
+        return self._get()[k]
+
+    def __iter__(self):
+        return iter(self._get())
+
+    def __len__(self):
+        return len(self._get())
+
+
 def _make_plan(rubric: Rubric, opts: Options, keys) -> Plan:
-    ns = keys.namespace
+    ns = _LazyNamespace(keys)
     calls, arrays_all, timeouts, groups, index, uses = [], {}, {}, {}, {}, {}
     seen: dict[str, str] = {}
     items = tuple(selected_items(rubric, opts))
@@ -108,9 +138,11 @@ def _make_plan(rubric: Rubric, opts: Options, keys) -> Plan:
                 groups[cid] = f"{item.id}/{check.name}"
                 timeouts[cid] = timeout
                 uses[cid] = tuple(check.functions())
+    provided = tuple(keys.provided())
     return Plan(rubric.assignment, rubric.version, items, opts.full, calls, arrays_all, timeouts, groups, index,
-                dict(rubric.aliases), rubric.limits.to_limits(), tuple(keys.data_files()), tuple(keys.provided()),
-                uses)
+                dict(rubric.aliases), rubric.limits.to_limits(), tuple(keys.data_files()), provided,
+                uses, frozenset(n for p in provided for n in bound_names(p["source"])))
+
 
 
 def _rename(value, renamed):

@@ -245,6 +245,9 @@ class Item(_Strict):
     title: str
     points: float = Field(ge=0)
     visibility: Literal["public", "hidden"] = "hidden"
+    show_expected: bool = False
+    """Students may see this hidden item's expected values and bands in their feedback (default: only passed /
+    failed and the reason in words, :func:`grader.model.student_view`). Public items always show them."""
     manual: bool = False
     description: str = ""
     prompt: str = ""

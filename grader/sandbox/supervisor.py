@@ -320,6 +320,7 @@ class _Job:
             try:
                 self._send(chan, {"kind": "job", "statements": self.statements, "aliases": self.aliases,
                                   "data_files": self.data_paths, "torch_threads": 1,
+                                  "statement_timeout_s": lim.timeout_s,
                                   "max_message": lim.output_mb * 2**20}, None, deadline)
                 header = self._recv(chan, reader, status_r, deadline)
                 if header[0].get("kind") != "loaded":
@@ -462,7 +463,7 @@ def _read_status(fd, deadline) -> dict:
 def _warnings(raw) -> list[dict]:
     if not isinstance(raw, list):
         raise wire.WireError("malformed load report")
-    return [{k: str(w.get(k, ""))[:2000] for k in ("label", "kind", "error")} for w in raw[:1000] if isinstance(w, dict)]
+    return [{k: str(w.get(k, ""))[:2000] for k in ("label", "kind", "error", "id")} for w in raw[:1000] if isinstance(w, dict)]
 
 
 def _outcome(header: dict, arrays: dict) -> CallOutcome:

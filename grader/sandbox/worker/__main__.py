@@ -194,7 +194,7 @@ def serve(chan_fd: int, spec: dict):
     reader = wire.FrameReader(max_total=2**62)
     job, _ = wire.read_frame(sock.recv, reader)
     namespace = {"__name__": "__main__", "__builtins__": builtins}
-    warnings = load_definitions(job["statements"], namespace)
+    warnings = load_definitions(job["statements"], namespace, job.get("statement_timeout_s"))
     if "torch" in sys.modules:
         sys.modules["torch"].set_num_threads(int(job.get("torch_threads", 1)))
     _send(sock, {"kind": "loaded", "warnings": warnings})

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import ast
 import os
+import signal
+import threading
 import traceback
 
 import numpy as np
@@ -177,23 +179,48 @@ def describe_exception(exc, label_prefix="cell"):
             "trace": "".join(traceback.format_list(frames[-4:]))[-2000:]}
 
 
-def load_definitions(statements, namespace):
+class StatementTimeout(BaseException):
+    """A top-level statement of the submission ran past its time limit while loading."""
+
+
+def load_definitions(statements, namespace, timeout_s=None):
     """Execute the statements in ``namespace``; a failing one becomes a warning.
 
     A statement's ``line`` (default 1) is where its source starts in its cell, so
     tracebacks name the cell's own line numbers (without padding the source).
+    ``timeout_s`` stops any one statement that runs longer (a training loop
+    kept because a graded function reads what it trains); the supervisor's
+    load deadline still bounds the whole load.
     """
     warnings = []
-    for st in statements:
-        try:
-            tree = ast.parse(st["source"], st["label"], "exec")
-            line = st.get("line", 1)
-            if isinstance(line, int) and line > 1:
-                ast.increment_lineno(tree, line - 1)
-            code = compile(tree, st["label"], "exec")
-            exec(code, namespace)  # noqa: S102 - this *is* the sandbox
-        except BaseException as exc:  # noqa: BLE001 - SystemExit too: report, continue
-            d = describe_exception(exc)
-            warnings.append({"label": st["label"], "kind": st.get("kind", ""),
-                             "error": f"{d['type']}: {d['message']}"})
+    timer = timeout_s is not None and timeout_s > 0 and hasattr(signal, "setitimer") \
+        and threading.current_thread() is threading.main_thread()
+    if timer:
+        def _alarm(signum, frame):
+            raise StatementTimeout(f"took longer than {timeout_s:g} s and was stopped")
+        previous = signal.signal(signal.SIGALRM, _alarm)
+    try:
+        for st in statements:
+            try:
+                tree = ast.parse(st["source"], st["label"], "exec")
+                line = st.get("line", 1)
+                if isinstance(line, int) and line > 1:
+                    ast.increment_lineno(tree, line - 1)
+                code = compile(tree, st["label"], "exec")
+                if timer:
+                    signal.setitimer(signal.ITIMER_REAL, timeout_s)
+                try:
+                    exec(code, namespace)  # noqa: S102 - this *is* the sandbox
+                finally:
+                    if timer:
+                        signal.setitimer(signal.ITIMER_REAL, 0)
+            except BaseException as exc:  # noqa: BLE001 - SystemExit too: report, continue
+                d = describe_exception(exc)
+                error = d["message"] if isinstance(exc, StatementTimeout) else f"{d['type']}: {d['message']}"
+                warnings.append({"label": st["label"], "kind": st.get("kind", ""), "id": st.get("id", ""),
+                                 "error": error})
+    finally:
+        if timer:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
     return warnings
