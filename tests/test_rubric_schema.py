@@ -100,3 +100,15 @@ def test_identical_calls_run_once(tmp_path):
     plan = make_plan(rubric, Options(), ReferenceKeys(rubric))
     assert len(plan.calls) == 2
     assert plan.index[("B3", "c", 0)] == plan.index[("B3", "c2", 0)] != plan.index[("B3", "c", 1)]
+
+
+def test_set_params_step_takes_one_list_of_arrays_and_no_let():
+    from pydantic import ValidationError
+
+    from grader.rubric.schema import Step
+
+    Step.model_validate({"set_params": "net", "args": [[{"array": [1.0]}]]})
+    for bad in ({"set_params": "net", "args": []}, {"set_params": "net", "args": [[1.0]], "let": "x"},
+                {"set_params": "net", "call": "f", "args": [[1.0]]}):
+        with pytest.raises(ValidationError):
+            Step.model_validate(bad)

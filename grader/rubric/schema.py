@@ -166,7 +166,8 @@ class Case(_Strict):
 
 
 class Step(_Strict):
-    """One step of a case: a call (``let`` binds its value), or seeding torch / numpy's global state."""
+    """One step of a case: a call (``let`` binds its value), seeding torch / numpy's global state, or
+    setting a let-bound module's parameters (``set_params``, matched by shape, from ``args[0]``)."""
 
     call: str | None = None
     args: list[Any] = []
@@ -174,12 +175,18 @@ class Step(_Strict):
     let: str | None = None
     torch_seed: int | None = None
     np_seed: int | None = None
+    set_params: str | None = None
+    """A let-bound ``nn.Module``: its parameters get the arrays of ``args[0]``, each to the parameter of
+    its shape (not by name or creation order), so a check can judge outputs for given parameters."""
 
     @model_validator(mode="after")
     def _one_action(self):
-        actions = [n for n in ("call", "torch_seed", "np_seed") if getattr(self, n) is not None]
+        actions = [n for n in ("call", "torch_seed", "np_seed", "set_params") if getattr(self, n) is not None]
         if len(actions) != 1:
-            raise ValueError(f"a step needs exactly one of call, torch_seed, np_seed (got {actions or 'none'})")
+            raise ValueError("a step needs exactly one of call, torch_seed, np_seed, set_params "
+                             f"(got {actions or 'none'})")
+        if self.set_params is not None and (len(self.args) != 1 or self.kwargs or self.let):
+            raise ValueError("set_params takes one argument, the list of arrays (args: [[...]]), and no let")
         return self
 
 
