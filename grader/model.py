@@ -17,8 +17,9 @@ from grader.sandbox import Limits
 __all__ = ["RESULT_FORMAT", "CaseStatus", "ItemStatus", "Options", "Limits", "CaseResult", "CheckResult",
            "ItemResult", "SubmissionResult"]
 
-RESULT_FORMAT = 2
-"""Version of :meth:`SubmissionResult.to_dict` (1: before the enum statuses and the ``format`` key)."""
+RESULT_FORMAT = 3
+"""Version of :meth:`SubmissionResult.to_dict` (1: before the enum statuses and the ``format`` key; 2: before
+the checks' ``figures``)."""
 
 
 class CaseStatus(str, Enum):
@@ -84,6 +85,9 @@ class CheckResult:
     """Name of the known mistake the answer matches (``reference/mistakes``)."""
     mistake_feedback: str | None = None
     cases: tuple[CaseResult, ...] = ()
+    figures: tuple[dict, ...] = ()
+    """The figures the student's calls drew (checks with ``returns: figures``), for the report:
+    ``{"case": index, "png": base64 of a validated PNG, "title": str}``."""
 
 
 @dataclass(frozen=True)
@@ -170,7 +174,8 @@ def clean_result(result: SubmissionResult) -> SubmissionResult:
 
 def _item(i: dict) -> ItemResult:
     checks = tuple(CheckResult(**{**c, "cases": tuple(CaseResult(**{**k, "status": CaseStatus(k["status"])})
-                                                      for k in c.get("cases", ()))})
+                                                      for k in c.get("cases", ())),
+                                  "figures": tuple(dict(f) for f in c.get("figures", ()))})
                    for c in i.get("checks", ()))
     return ItemResult(**{**i, "status": ItemStatus(i["status"]), "checks": checks})
 
