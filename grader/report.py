@@ -11,7 +11,7 @@ beside the student's.
 An item with figure checks (cases with ``returns: figures``) shows, in its
 row, the figure the student's call drew beside the one the reference drew on
 the same call (from the answer keys). Every image on a page is a PNG checked
-and rewritten by :func:`grader.png.clean_png`, embedded as a ``data:`` URI;
+and rewritten by :func:`grader.judge.png.clean_png`, embedded as a ``data:`` URI;
 titles and labels are escaped like all other text.
 
 Model answers and answer keys never appear on a student page.
@@ -32,7 +32,7 @@ from grader.judge.figures import images as figure_images
 from grader.names import page_name
 from grader.pipeline.keys import ReferenceKeys, cache_dir, key_version
 from grader.pipeline.load import SubmissionError, read_submission
-from grader.png import clean_b64_png
+from grader.judge.png import clean_b64_png
 from grader.rubric import Rubric
 
 

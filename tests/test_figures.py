@@ -21,7 +21,7 @@ import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from grader.judge import COMPARATORS, compare  # noqa: E402
-from grader.png import clean_b64_png, clean_png  # noqa: E402
+from grader.judge.png import clean_b64_png, clean_png  # noqa: E402
 from grader.sandbox.worker import figures as F  # noqa: E402
 from grader.sandbox.worker import run_case, wire  # noqa: E402
 from helpers import TOY, replace_function, write_notebook  # noqa: E402

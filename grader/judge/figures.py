@@ -18,7 +18,7 @@ import numpy as np
 
 from grader.judge.numeric import Comparison, as_numeric, fmt, kind_of
 from grader.judge.registry import comparator
-from grader.png import png_bytes, png_data_uri_b64
+from grader.judge.png import png_bytes, png_data_uri_b64
 from grader.sandbox.worker.interpreter import FIGURES
 
 _NO_MARKER = {"", " ", "None", "none", "nothing"}
@@ -470,7 +470,7 @@ def case_figures(returns, value) -> list[dict]:
 
 def images(figs: list[dict], limit: int = 2) -> list[dict]:
     """``{"png": base64, "title": str}`` of the first ``limit`` figures whose PNG is valid (checked and
-    rewritten by :func:`grader.png.clean_png`); a figure without one is left out."""
+    rewritten by :func:`grader.judge.png.clean_png`); a figure without one is left out."""
     out = []
     for f in figs:
         b64 = png_data_uri_b64(png_bytes(f.get("png")))
