@@ -21,7 +21,8 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from grader.export import rows
-from grader.names import page_name
+from grader.names import file_stem, page_name
+from grader.pipeline.executed import SUFFIX as EXECUTED_SUFFIX
 from grader.pipeline.keys import cache_dir, key_version
 from grader.pipeline.load import SubmissionError, read_submission
 from grader.rubric import Rubric
@@ -135,8 +136,10 @@ def write_reports(results, rubric: Rubric, out_dir: str | Path, *, manual: dict 
             images = tuple((cell, png) for cell, png in sub.images if _BASE64.fullmatch(png))
         except (SubmissionError, OSError):
             pass
+        executed = file_stem(r.student) + EXECUTED_SUFFIX  # written beside the pages by a full-mode batch
         (out / page_name(r.student)).write_text(page.render(r=r, row=row, answers=answers, images=images,
-                                                            ref_figures=ref_figs, manual_max=manual_max))
+                                                            ref_figures=ref_figs, manual_max=manual_max,
+                                                            executed=executed if (out / executed).is_file() else None))
     index = out / "index.html"
     index.write_text(env.get_template("overview.html.j2").render(
         rubric=rubric, table=table, stats=overview_stats(table, rubric),
