@@ -142,7 +142,8 @@ def run_job(statements: list[dict], calls: list[dict], arrays: dict[str, np.ndar
     starter = None
     if use_zygote:
         try:
-            starter = _ZygoteStarter(get_zygote(tuple(preload or preload_for(statements)), data_files, layers))
+            starter = _ZygoteStarter(get_zygote(tuple(preload or preload_for(list(statements) + list(cells or []))), data_files,
+                                                   layers))
         except ZygoteError:
             starter = None  # a fresh interpreter still grades; the layers say which path ran
     if starter is None:
