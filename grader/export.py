@@ -4,8 +4,9 @@ Every format is written from the same rows: one per student, sorted by
 student id, with the automatic points, the manual marks entered so far and
 the total. Strings that came from submissions are made CSV-safe
 (:func:`csv_safe`). Student-facing text (Gradescope ``output``, Moodle
-feedback) goes through :func:`student_message`, which keeps the expected
-values of hidden items out.
+feedback) is written from :func:`grader.model.student_view`, which keeps the
+expected values and bands of hidden items out; the plain CSV and Canvas carry
+no messages.
 
 Student ids and the LMSs:
 
@@ -28,7 +29,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.model import ItemResult, SubmissionResult
+from grader.model import ItemResult, SubmissionResult, student_view
 from grader.names import file_stem
 from grader.rubric import Rubric
 
@@ -74,61 +75,15 @@ def csv_unsafe(cell: str) -> str:
 
 
 def num(x: float) -> str:
-    """A number for a CSV cell: up to 4 decimals, no trailing zeros (``2``, ``0.5482``)."""
-    s = f"{float(x):.4f}".rstrip("0").rstrip(".")
+    """A number for a CSV cell, exact: up to 6 decimals (the points' precision), no trailing zeros
+    (``2``, ``0.548217``). Only terminal tables and HTML pages round for display."""
+    s = f"{float(x):.6f}".rstrip("0").rstrip(".")
     return "0" if s in ("-0", "") else s
 
 
-_DIFF = re.compile(r"; largest \|diff\| \S+ at ")
-
-
-def strip_expected(text: str, *, failed: bool) -> str:
-    """``text`` without its ``, expected ...`` clauses (and the largest difference, which gives them away).
-
-    A removed clause of a failed check becomes " (not the expected value)".
-    """
-    text = _DIFF.sub(", e.g. at ", text)
-    out, i = [], 0
-    while True:
-        j = text.find(", expected ", i)
-        if j < 0:
-            out.append(text[i:])
-            break
-        out.append(text[i:j])
-        start = k = j + len(", expected ")
-        depth = 0
-        while k < len(text):
-            ch = text[k]
-            if ch in "([{":
-                if depth == 0 and ch == "(" and k > start and text[k - 1] == " ":
-                    break  # a new parenthetical: "(3 of 4 cases fail)"
-                depth += 1
-            elif ch in ")]}":
-                if depth == 0:
-                    break
-                depth -= 1
-            elif ch == ";" and depth == 0:
-                break
-            elif depth == 0 and text.startswith(" Known mistake:", k):
-                break
-            k += 1
-        end = k
-        while end > j and text[end - 1] == " ":
-            end -= 1
-        inner = text[end:k]
-        in_parens = text[:j].count("(") > text[:j].count(")")
-        out.append(" (not the expected value)" if failed and not in_parens else "")
-        out.append(inner)
-        i = k
-    return "".join(out)
-
-
-def student_message(item: ItemResult | dict) -> str:
-    """The item's message as a student may read it: hidden items lose their expected values."""
-    get = item.get if isinstance(item, dict) else (lambda key: getattr(item, key))
-    if get("visibility") != "hidden":
-        return get("message")
-    return strip_expected(get("message"), failed=str(get("status")) != "passed")
+def student_message(item: ItemResult) -> str:
+    """The item's message as a student may read it (:func:`grader.model.student_view`: hidden items in words)."""
+    return student_view(SubmissionResult("", "", "", 0, "", "", (item,))).items[0].message
 
 
 # ----------------------------------------------------------------------------
@@ -202,19 +157,27 @@ def _writer(path: Path):
     return f, csv.writer(f)
 
 
+CSV_TAIL = ("graded", "ignored", "warnings")
+"""The plain CSV's last columns: the files graded (of a folder), the files left out, every warning."""
+
+
 def write_csv(table: list[Row], rubric: Rubric, out: Path) -> Path:
-    """Plain CSV: one row per student, a column per item, total, max, named mistakes, error, sha256."""
+    """Plain CSV: one row per student, a column per item, total, max, named mistakes, error, sha256, then the
+    files graded and left out (a folder of several notebooks) and the warnings (a notebook whose metadata names
+    another assignment first)."""
     cols = item_columns(rubric, table)
     f, w = _writer(out)
     with f:
-        w.writerow(["student", "file", *cols, "total", "max", "manual_pending", "mistakes", "error", "sha256"])
+        w.writerow(["student", "file", *cols, "total", "max", "manual_pending", "mistakes", "error", "sha256",
+                    *CSV_TAIL])
         for row in table:
             r = row.result
             mistakes = ";".join(f"{i.item_id}:{m}" for i in r.items for m in dict.fromkeys(i.mistakes))
             w.writerow([csv_safe(r.student), csv_safe(r.path),
                         *[num(row.points[c]) if c in row.points else "" for c in cols],
                         num(row.total), num(row.max), " ".join(row.pending), csv_safe(mistakes),
-                        csv_safe(r.error or ""), r.sha256])
+                        csv_safe(r.error or ""), r.sha256, csv_safe(" ; ".join(r.files)),
+                        csv_safe(" ; ".join(r.ignored)), csv_safe(" | ".join(r.warnings))])
     return out
 
 
@@ -250,9 +213,9 @@ def write_canvas(table: list[Row], rubric: Rubric, out: Path, *, assignment_id: 
     return out
 
 
-def feedback_text(row: Row) -> str:
+def feedback_text(row: Row, rubric: Rubric | None = None) -> str:
     """What a student reads about their submission: one line per item, hidden items without expected values."""
-    r = row.result
+    r = student_view(row.result, rubric)
     lines = []
     if r.error:
         lines.append(f"Not graded: {r.error}")
@@ -265,8 +228,7 @@ def feedback_text(row: Row) -> str:
             else:
                 lines.append(f"{it.item_id} {it.title}: not marked yet")
             continue
-        lines.append(f"{it.item_id} {it.title}: {num(it.points)}/{num(it.max_points)} {it.status}: "
-                     f"{student_message(it)}")
+        lines.append(f"{it.item_id} {it.title}: {num(it.points)}/{num(it.max_points)} {it.status}: {it.message}")
     return "\n".join(lines)
 
 
@@ -288,7 +250,7 @@ def write_moodle(table: list[Row], rubric: Rubric, out: Path, *, now: _dt.dateti
     with f:
         w.writerow(MOODLE_COLUMNS)
         for row in table:
-            comments = "<br>".join(html.escape(line) for line in feedback_text(row).split("\n"))
+            comments = "<br>".join(html.escape(line) for line in feedback_text(row, rubric).split("\n"))
             w.writerow([f"Participant {row.student}", csv_safe(row.student), "", "Submitted for grading",
                         num(row.total), num(row.max), "Yes", "", stamp, csv_safe(comments)])
     return out
@@ -296,11 +258,11 @@ def write_moodle(table: list[Row], rubric: Rubric, out: Path, *, now: _dt.dateti
 
 
 
-def gradescope_result(row: Row, *, hidden_visibility: str = "after_published") -> dict:
-    """One submission's ``results.json`` (Gradescope autograder specification)."""
+def gradescope_result(row: Row, *, hidden_visibility: str = "after_published", rubric: Rubric | None = None) -> dict:
+    """One submission's ``results.json`` (Gradescope autograder specification), as students see it."""
     if hidden_visibility not in GRADESCOPE_VISIBILITY:
         raise ExportError(f"Gradescope visibility {hidden_visibility!r} is not one of {', '.join(GRADESCOPE_VISIBILITY)}")
-    r = row.result
+    r = student_view(row.result, rubric)
     tests = []
     for it in r.items:
         vis = "visible" if it.visibility == "public" else hidden_visibility
@@ -311,12 +273,10 @@ def gradescope_result(row: Row, *, hidden_visibility: str = "after_published") -
             status = "passed" if score >= it.max_points - 1e-9 else "failed"
         else:
             score, status = it.points, "passed" if it.status == "passed" else "failed"
-            lines = [student_message(it)]
+            lines = [it.message]
             if len(it.checks) > 1:
-                hidden = it.visibility == "hidden"
                 for c in it.checks:
-                    msg = strip_expected(c.message, failed=not c.passed) if hidden else c.message
-                    lines.append(f"- {c.name}: {'passed' if c.passed else 'failed'}: {msg}")
+                    lines.append(f"- {c.name}: {'passed' if c.passed else 'failed'}: {c.message}")
             output = "\n".join(lines)
         tests.append({"name": f"{it.item_id} {it.title}", "number": it.item_id, "score": round(score, 6),
                       "max_score": it.max_points, "status": status, "output": output, "output_format": "text",
@@ -329,14 +289,15 @@ def gradescope_result(row: Row, *, hidden_visibility: str = "after_published") -
     return out
 
 
-def write_gradescope(table: list[Row], out: Path, *, hidden_visibility: str = "after_published") -> Path:
+def write_gradescope(table: list[Row], out: Path, *, hidden_visibility: str = "after_published",
+                     rubric: Rubric | None = None) -> Path:
     """``out/<student>/results.json`` for every submission; returns ``out``."""
     out.mkdir(parents=True, exist_ok=True)
     for row in table:
         d = out / file_stem(row.student)
         d.mkdir(exist_ok=True)
-        (d / "results.json").write_text(json.dumps(gradescope_result(row, hidden_visibility=hidden_visibility),
-                                                   indent=1))
+        doc = gradescope_result(row, hidden_visibility=hidden_visibility, rubric=rubric)
+        (d / "results.json").write_text(json.dumps(doc, indent=1))
     return out
 
 
@@ -358,4 +319,4 @@ def export(results, rubric: Rubric, fmt: str, out: str | Path, *, manual: dict |
         return write_canvas(table, rubric, out, **options)
     if fmt == "moodle":
         return write_moodle(table, rubric, out, **options)
-    return write_gradescope(table, out, **options)
+    return write_gradescope(table, out, rubric=rubric, **options)

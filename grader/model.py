@@ -5,22 +5,32 @@ every stage (pipeline, batch, exports, report, the student bundle) can share it
 without importing each other. Results cross process boundaries as JSON through
 :meth:`SubmissionResult.to_dict` / :meth:`SubmissionResult.from_dict`; the
 ``format`` key versions that JSON.
+
+Every sentence of a result is kept in two forms: ``message`` with the numbers
+(what the TA reads) and ``hint``, the same in words without the expected value
+or the band (made by the comparators, :mod:`grader.judge.numeric`).
+:func:`student_view` is the one place that chooses between them: every output a
+student reads (``dlgrade check``, the HTML page, Gradescope, Moodle) goes
+through it; the TA's outputs (JSON, the gradebook, CSV, the class overview) do
+not.
 """
 from __future__ import annotations
 
+import math
 import re
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from enum import Enum
 
 from grader.sandbox import Limits
 
 __all__ = ["MODES", "RESULT_FORMAT", "CaseStatus", "ItemStatus", "Options", "Limits", "CaseResult", "CheckResult",
-           "ItemResult", "SubmissionResult"]
+           "ItemResult", "SubmissionResult", "round_points", "shown_points", "student_view"]
 
 MODES = ("auto", "full", "slice")
 """The values of :attr:`Options.mode` (``dlgrade grade --mode``)."""
-RESULT_FORMAT = 2
-"""Version of :meth:`SubmissionResult.to_dict` (1: before the enum statuses and the ``format`` key)."""
+RESULT_FORMAT = 3
+"""Version of :meth:`SubmissionResult.to_dict` (1: before the enum statuses and the ``format`` key; 2: before
+``hint``, ``show_expected``, ``files``, ``ignored`` and ``declared_assignment``)."""
 
 
 class CaseStatus(str, Enum):
@@ -82,6 +92,8 @@ class CaseResult:
     passed: bool
     message: str
     seconds: float = 0.0
+    hint: str = ""
+    """``message`` in words, without the expected value (see :func:`student_view`)."""
 
 
 @dataclass(frozen=True)
@@ -95,6 +107,7 @@ class CheckResult:
     """Name of the known mistake the answer matches (``reference/mistakes``)."""
     mistake_feedback: str | None = None
     cases: tuple[CaseResult, ...] = ()
+    hint: str = ""
 
 
 @dataclass(frozen=True)
@@ -107,6 +120,9 @@ class ItemResult:
     message: str
     visibility: str = "hidden"
     checks: tuple[CheckResult, ...] = ()
+    hint: str = ""
+    show_expected: bool = False
+    """The rubric lets students see this hidden item's expected values (``show_expected: true``)."""
 
     @property
     def mistakes(self) -> list[str]:
@@ -128,6 +144,12 @@ class SubmissionResult:
     layers: tuple[str, ...] = ()
     seconds: float = 0.0
     stdout_tail: str = ""
+    files: tuple[str, ...] = ()
+    """The files graded, relative to the submission (a folder's chosen notebooks, in the order read)."""
+    ignored: tuple[str, ...] = ()
+    """Files of a folder submission that were not graded (drafts, older versions); the warnings say why."""
+    declared_assignment: str | None = None
+    """The assignment the notebook's metadata names, when it is not the one graded (a loud warning)."""
     notebook: dict | None = None
     """The executed notebook (nbformat 4, as a dict) when the submission ran in full mode; the batch writes it
     beside the results and does not keep it in the gradebook."""
@@ -157,7 +179,25 @@ class SubmissionResult:
         items = tuple(_item(i) for i in d["items"])
         own = {f.name for f in fields(cls)}
         return cls(**{**{k: v for k, v in d.items() if k in own}, "items": items,
-                      "warnings": tuple(d.get("warnings", ())), "layers": tuple(d.get("layers", ()))})
+                      **{k: tuple(d.get(k, ())) for k in ("warnings", "layers", "files", "ignored")}})
+
+
+def round_points(points: float, top: float | None = None) -> str:
+    """Points for people (``0.55``): at most 2 decimals, and never rounded up to ``top`` (full marks) or down to 0
+    when they are not. Only for display (terminal tables, HTML pages); results, CSV and JSON keep the exact points.
+    """
+    v = round(points, 2)
+    if top is not None and points < top - 1e-9 and v >= top:
+        v = math.floor(points * 100) / 100
+    if points > 1e-9 and v <= 0:
+        v = 0.01
+    text = f"{v:.2f}".rstrip("0").rstrip(".")
+    return "0" if text in ("", "-0") else text
+
+
+def shown_points(points: float, top: float) -> str:
+    """``0.55/4``: :func:`round_points` out of ``top``."""
+    return f"{round_points(points, top)}/{top:g}"
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -180,6 +220,40 @@ def clean_result(result: SubmissionResult) -> SubmissionResult:
         return v
 
     return SubmissionResult.from_dict(walk(result.to_dict()))
+
+
+def student_view(result: SubmissionResult, rubric=None) -> SubmissionResult:
+    """``result`` as a student may read it: the one place where hidden items lose their numbers.
+
+    An item that is not public, unless its rubric item says ``show_expected:
+    true``, shows its ``hint`` sentences (case, check and item) instead of the
+    messages, so no expected value, band or anything nearer to them than a
+    rough ratio reaches the student; a result without hints (an older format)
+    says only passed / failed and the known mistake. The key version is left
+    out for every item. ``rubric`` (optional) overrides the visibility and
+    ``show_expected`` stored in the result, so a changed rubric applies without
+    grading again.
+    """
+    own = {i.id: (i.visibility, i.show_expected) for i in rubric.items} if rubric is not None else {}
+    items = []
+    for it in result.items:
+        visibility, show = own.get(it.item_id, (it.visibility, it.show_expected))
+        if visibility == "public" or show or it.status in (ItemStatus.MANUAL, ItemStatus.NOT_RUN):
+            items.append(replace(it, visibility=visibility, show_expected=show))
+            continue
+        checks = tuple(replace(c, message=c.hint or _in_words(c.passed, c.mistake_feedback),
+                               cases=tuple(replace(k, message=k.hint or _in_words(k.passed)) for k in c.cases))
+                       for c in it.checks)
+        bad = [c for c in it.checks if not c.passed]
+        fallback = _in_words(not bad, bad[0].mistake_feedback if bad else None)
+        items.append(replace(it, message=it.hint or fallback, checks=checks, visibility=visibility,
+                             show_expected=show))
+    return replace(result, items=tuple(items), key_version="")
+
+
+def _in_words(passed: bool, mistake: str | None = None) -> str:
+    text = "passes" if passed else "not the expected result"
+    return f"{text}. Known mistake: {mistake}" if mistake else text
 
 
 def _item(i: dict) -> ItemResult:

@@ -8,7 +8,10 @@ the assignment's ``reference/figures/<module>.py`` has
 ``make_reference_figures(out_dir)``, are drawn once per report and shown
 beside the student's.
 
-Model answers and answer keys never appear on a student page.
+Model answers and answer keys never appear on a student page: it is rendered
+from :func:`grader.model.student_view` (hidden items in words, no expected
+values, bands or key version). The class overview is the TA's and keeps
+everything.
 """
 from __future__ import annotations
 
@@ -21,6 +24,7 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from grader.export import rows
+from grader.model import round_points, student_view
 from grader.names import file_stem, page_name
 from grader.pipeline.executed import SUFFIX as EXECUTED_SUFFIX
 from grader.pipeline.keys import cache_dir, key_version
@@ -32,6 +36,7 @@ def _env() -> Environment:
     env = Environment(loader=PackageLoader("grader", "templates"), autoescape=select_autoescape(["html", "j2"]))
     env.filters["basename"] = lambda p: os.path.basename(str(p))
     env.filters["pagename"] = page_name
+    env.filters["pts"] = round_points  # points for display ({{ x|pts(top) }}); the data stays exact
     return env
 
 
@@ -131,14 +136,15 @@ def write_reports(results, rubric: Rubric, out_dir: str | Path, *, manual: dict 
         r = row.result
         answers, images = {}, ()
         try:
-            sub = read_submission(r.path)
+            sub = read_submission(r.path, prefer=(rubric.assignment,))
             answers = sub.answers
             images = tuple((cell, png) for cell, png in sub.images if _BASE64.fullmatch(png))
         except (SubmissionError, OSError):
             pass
         executed = file_stem(r.student) + EXECUTED_SUFFIX  # written beside the pages by a full-mode batch
-        (out / page_name(r.student)).write_text(page.render(r=r, row=row, answers=answers, images=images,
-                                                            ref_figures=ref_figs, manual_max=manual_max,
+        (out / page_name(r.student)).write_text(page.render(r=student_view(r, rubric), row=row, answers=answers,
+                                                            images=images, ref_figures=ref_figs,
+                                                            manual_max=manual_max,
                                                             executed=executed if (out / executed).is_file() else None))
     index = out / "index.html"
     index.write_text(env.get_template("overview.html.j2").render(

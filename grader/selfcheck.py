@@ -4,12 +4,17 @@ The bundle (made by ``dlgrade release``, see :mod:`grader.authoring.release`)
 holds the public items' calls, their frozen expected values and the outputs of
 their known mutants. This module rebuilds a :class:`~grader.pipeline.Plan` and
 a :class:`~grader.pipeline.keys.FrozenKeys` from it and runs the same
-:func:`~grader.pipeline.grade_submission` as the TA's grader.
+:func:`~grader.pipeline.grade_submission` as the TA's grader: on a notebook file
+(:func:`check`, the ``dlgrade-check`` command) or on the cells a live kernel ran
+(:func:`check_cells`, the in-notebook ``check("D1")`` of :mod:`grader.student`).
 """
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import hashlib
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -17,22 +22,36 @@ import numpy as np
 from grader.cli.render import console, print_result
 from grader.model import Limits, Options, SubmissionResult
 from grader.pipeline import Plan, grade_submission, unreadable
+from grader.pipeline.extract import extract
 from grader.pipeline.keys import FrozenKeys, thaw
-from grader.pipeline.load import SubmissionError, read_submission
+from grader.pipeline.load import Cell, Submission, SubmissionError, read_submission
 from grader.rubric import Check, Item
 
 BUNDLE_JSON = "selfcheck.json"
 BUNDLE_NPZ = "selfcheck.npz"
 FORMAT = 2
+PACKAGE_DATA = Path("dlgrade_check") / "_bundle"
+"""Where the data lives in a release folder (the unpacked student package) and, below ``dlgrade_check``, in the wheel."""
+OPTIONS = Options(public_only=True, unsafe=True)
+"""The student's own code on their own machine: whatever isolation the machine offers."""
 
 
 class BundleError(ValueError):
     """A release bundle that is missing, damaged or made by another version of dlgrade."""
 
 
+def bundle_data_dir(bundle_dir: str | Path) -> Path:
+    """The folder holding ``selfcheck.json``: ``bundle_dir`` itself, or the student package inside a release folder."""
+    bundle = Path(bundle_dir)
+    for d in (bundle, bundle / PACKAGE_DATA):
+        if (d / BUNDLE_JSON).is_file():
+            return d
+    raise BundleError(f"{bundle} is not a dlgrade release bundle (no {BUNDLE_JSON} in it or in {PACKAGE_DATA}/)")
+
+
 def load_bundle(bundle_dir: str | Path) -> tuple[Plan, FrozenKeys]:
     """The plan and the frozen keys of a release bundle."""
-    bundle = Path(bundle_dir)
+    bundle = bundle_data_dir(bundle_dir)
     try:
         data = json.loads((bundle / BUNDLE_JSON).read_text())
         with np.load(bundle / BUNDLE_NPZ, allow_pickle=False) as z:
@@ -65,32 +84,89 @@ def load_bundle(bundle_dir: str | Path) -> tuple[Plan, FrozenKeys]:
     return plan, FrozenKeys(data["key_version"], expected, mutants, feedback)
 
 
-def check(notebook: str | Path, bundle_dir: str | Path) -> SubmissionResult:
-    """Grade ``notebook`` on the bundle's public items (the student's own code: whatever isolation there is)."""
+def only(plan: Plan, items) -> Plan:
+    """``plan`` restricted to ``items`` (ids): their calls only, so ``check("D1")`` runs D1 alone."""
+    keep = set(items)
+    index = {k: cid for k, cid in plan.index.items() if k[0] in keep}
+    cids = set(index.values())
+    return dataclasses.replace(
+        plan, items=tuple(i for i in plan.items if i.id in keep), calls=[c for c in plan.calls if c["id"] in cids],
+        index=index, timeouts={c: t for c, t in plan.timeouts.items() if c in cids},
+        groups={c: g for c, g in plan.groups.items() if c in cids}, uses={c: u for c, u in plan.uses.items() if c in cids})
+
+
+def check(notebook: str | Path, bundle_dir: str | Path, items=()) -> SubmissionResult:
+    """Grade ``notebook`` on the bundle's public items (all, or ``items``)."""
     plan, keys = load_bundle(bundle_dir)
+    return check_loaded(notebook, plan, keys, items)
+
+
+def check_loaded(notebook: str | Path, plan: Plan, keys: FrozenKeys, items=()) -> SubmissionResult:
+    """:func:`check` with the bundle already loaded."""
+    plan = only(plan, items) if items else plan
     path = Path(notebook)
     try:
         sub = read_submission(path)
     except (SubmissionError, OSError) as exc:
         return unreadable(path, plan, keys.key_version, str(exc))
-    return grade_submission(sub, plan, keys, Options(public_only=True, unsafe=True))
+    return grade_submission(sub, plan, keys, OPTIONS)
 
 
-def main(argv=None) -> int:
-    """``python check.py NOTEBOOK --bundle DIR`` (the launcher in a release bundle)."""
-    ap = argparse.ArgumentParser(prog="check.py", description="Self-check a notebook on the public items.")
-    ap.add_argument("notebook")
-    ap.add_argument("--bundle", required=True)
-    ap.add_argument("--json", action="store_true")
+def check_cells(cells: list[tuple[int, str]], plan: Plan, keys: FrozenKeys, items=()) -> SubmissionResult:
+    """Grade the inputs a live kernel ran, ``(execution count, source)`` in order, on ``items`` (default: all).
+
+    The cells are extracted like a notebook's (definitions only, magics
+    dropped) with the kernel's semantics: a later run of a definition wins
+    and a cell that did not parse defined nothing. Labels are ``cell N`` for
+    ``In [N]``.
+    """
+    plan = only(plan, items) if items else plan
+    code = tuple(Cell(max(n, 1) - 1, "code", src) for n, src in cells)
+    digest = hashlib.sha256("\0".join(src for _, src in cells).encode()).hexdigest()
+    sub = Submission(Path("the live kernel"), "your notebook", "notebook", code, digest)
+    ex = extract(sub, plan.roots, aliases=plan.aliases, known=plan.provided_names, history=True)
+    return grade_submission(sub, plan, keys, OPTIONS, extraction=ex)
+
+
+def main(argv=None, *, prog: str = "check.py") -> int:
+    """``NOTEBOOK [ITEM ...] --bundle DIR``: the command line of ``dlgrade-check``, ``check.py`` and ``dlgrade check --bundle``.
+
+    Exit 0 when the check ran, 2 when it could not (no such notebook, an
+    unreadable one, a damaged bundle, an unknown item): one line says why.
+    """
+    ap = argparse.ArgumentParser(prog=prog, description="Self-check a notebook on the public items.")
+    ap.add_argument("notebook", help="your notebook (.ipynb), a .py module or a folder of notebooks")
+    ap.add_argument("items", nargs="*", metavar="ITEM", help="only these items (default: every public item)")
+    ap.add_argument("--bundle", required=True, help="the release bundle (folder)")
+    ap.add_argument("--json", action="store_true", help="the full result as JSON")
     args = ap.parse_args(argv)
+    path = Path(args.notebook)
+    if not path.exists():
+        say(prog, f"{path} does not exist")
+        return 2
     try:
-        res = check(args.notebook, args.bundle)
+        plan, keys = load_bundle(args.bundle)
+        public = [i.id for i in plan.items]
+        unknown = [i for i in args.items if i not in public]
+        if unknown:
+            say(prog, f"no public item {', '.join(unknown)} in {plan.assignment}; the self-check runs "
+                      f"{', '.join(public)} (the other items are graded after you submit)")
+            return 2
+        res = check_loaded(path, plan, keys, args.items)
     except BundleError as exc:
-        console.print(f"check.py: {exc}")
+        say(prog, f"{exc}")
         return 2
     if args.json:
         print(json.dumps(res.to_dict(), default=str))
-        return 0
+        return 2 if res.error else 0
+    if res.error:
+        say(prog, f"{res.error}")
+        return 2
     print_result(res)
     console.print("Public items only: the hidden items are graded after you submit.")
     return 0
+
+
+def say(prog: str, message: str) -> None:
+    """One plain line on stderr (no markup, no wrapping): why the check could not run."""
+    print(f"{prog}: {' '.join(message.split())}", file=sys.stderr)

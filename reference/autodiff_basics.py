@@ -359,3 +359,17 @@ def _sine_data(n_samples=32, noise_std=0.25, seed=2021):
     x = np.linspace(-1.0, 1.0, n_samples).reshape(n_samples, 1)
     y = np.sin(np.pi * x) + noise_std * rng.standard_normal((n_samples, 1))
     return x.astype(np.float32), y.astype(np.float32)
+
+
+def _widenet_params(seed=0, n_cells=512):
+    """Rubric data for C5: given WideNet parameters, one array per parameter (matched by shape, not by name).
+
+    ``[W_hidden (n_cells, 1), b_hidden (n_cells,), W_out (1, n_cells), b_out (1,)]``, ``float32``, drawn
+    from torch's default ``nn.Linear`` ranges (``U(-1/sqrt(fan_in), 1/sqrt(fan_in))``) with
+    ``np.random.default_rng(seed)``.
+    """
+    rng = np.random.default_rng(seed)
+    bound_out = 1.0 / np.sqrt(n_cells)
+    arrays = [rng.uniform(-1.0, 1.0, (n_cells, 1)), rng.uniform(-1.0, 1.0, n_cells),
+              rng.uniform(-bound_out, bound_out, (1, n_cells)), rng.uniform(-bound_out, bound_out, 1)]
+    return [a.astype(np.float32) for a in arrays]

@@ -323,7 +323,10 @@ def train(X_train, Y_train, X_test, Y_test, weights, lr, n_iter):
 
 def train_with_scale(X_train, Y_train, X_test, Y_test, weight_scale, rng,
                      n_iter=N_ITER, n_h1=N_H1, n_h2=N_H2):
-    """The sheet's experiment: initialise at ``weight_scale`` and train with ``lr = 0.1 / P``.
+    """The sheet's experiment: initialise at ``weight_scale`` and train with ``lr = 0.1 / P`` (sheet B, part b).
+
+    Given to students (provided code, not an exercise): it calls your
+    :func:`init_weights` and :func:`train`, which are what is graded.
 
     Parameters
     ----------
@@ -354,11 +357,9 @@ def train_with_scale(X_train, Y_train, X_test, Y_test, weight_scale, rng,
     >>> train_with_scale(X, Y, X, Y, 0.1, rng, n_iter=2)["train_acc"].shape
     (3,)
     """
-    ### BEGIN SOLUTION
     P = X_train.shape[1]
     weights = init_weights(n_h1, n_h2, weight_scale, rng)
     return train(X_train, Y_train, X_test, Y_test, weights, LR_SCALE / P, n_iter)
-    ### END SOLUTION
 
 
 def best_stopping_iteration(test_loss):

@@ -114,9 +114,15 @@ def learning_time(theta0, theta_f, s, c0, tau):
                          / (r - c0 - s tanh(theta/2))) ]_{theta0}^{theta_f}   (4)
 
     The fixed point is where the denominator (``c0 > 0``) or the numerator
-    (``c0 < 0``) vanishes; the logarithm is taken of the absolute value so
-    that eq. (4) also holds for trajectories coming from beyond the fixed
-    point. For ``c0 = 0`` it reduces to ``tau (theta_f - theta0) / s``.
+    (``c0 < 0``) vanishes. Eq. (4) as the source prints it has no absolute
+    value: on the side of the fixed point where the argument of the
+    logarithm is positive (below it for ``c0 > 0``, above it for ``c0 < 0``)
+    the printed form and this one are the same function. This module takes
+    the logarithm of the absolute value, which extends eq. (4) to
+    trajectories coming from the other side of the fixed point (the printed
+    form is a logarithm of a negative number there); both forms are
+    accepted where they agree. For ``c0 = 0`` it reduces to
+    ``tau (theta_f - theta0) / s``.
 
     Examples
     --------
@@ -365,12 +371,12 @@ def lambda1(a, s, n_layers, tau):
 
 
 def newton_step(a, s, n_layers, tau):
-    """Newton's step on the symmetric manifold, eq. (18).
+    """One Newton step on the symmetric manifold: the new weight ``a^{t+1}``, eq. (18).
 
     Parameters
     ----------
     a : float or ndarray
-        Common value of the ``N_l - 1`` weights, ``a > 0``.
+        Common value ``a^t`` of the ``N_l - 1`` weights, ``a > 0`` (dimensionless).
     s : float
         Target.
     n_layers : int
@@ -380,32 +386,34 @@ def newton_step(a, s, n_layers, tau):
 
     Returns
     -------
-    delta_a : float or ndarray
-        The change of every weight,
-        ``a (s - a^(N_l-1)) / ((2 N_l - 3) a^(N_l-1) - (N_l - 2) s)``.
+    a_next : float or ndarray
+        The common value of the weights after the step, shaped like ``a``:
+        ``a^{t+1} = a^t + a^t (s - a^(N_l-1)) / ((2 N_l - 3) a^(N_l-1) - (N_l - 2) s)``
+        (the new weight, not the change ``a^{t+1} - a^t``).
 
     Notes
     -----
     On the manifold the gradient (eq. (13)) is along ``(1, ..., 1)``, an
     eigenvector of the Hessian with eigenvalue ``lambda1`` (eq. (15)), so
-    the full Newton step ``-H^{-1} grad`` moves every weight by
+    the full Newton step ``a <- a - H^{-1} grad`` moves every weight to
 
-        delta_a = -(dE/da_i) / lambda1
-                = (s - a^(N_l-1)) a^(N_l-2) / ((2N_l-3) a^(2N_l-4) - (N_l-2) s a^(N_l-3))   (18)
+        a^{t+1} = a^t - (dE/da_i) / lambda1
+                = a^t + (s - a^(N_l-1)) a^(N_l-2) / ((2N_l-3) a^(2N_l-4) - (N_l-2) s a^(N_l-3))   (18)
 
     i.e. Newton's method is gradient descent with learning rate
-    ``1 / lambda1``.
+    ``1 / lambda1``. For ``N_l = 2`` (one weight, a quadratic error) it
+    lands on ``a = s`` in one step.
 
     Examples
     --------
     >>> float(newton_step(0.5, 1.0, 2, 1.0))   # one weight: the quadratic is solved in one step
-    0.5
+    1.0
     """
     ### BEGIN SOLUTION
     a = np.asarray(a, dtype=float)
     n = n_layers
     u = a ** (n - 1)
-    return a * (s - u) / ((2 * n - 3) * u - (n - 2) * s)  # sheet E, eq. (18)
+    return a + a * (s - u) / ((2 * n - 3) * u - (n - 2) * s)  # sheet E, eq. (18)
     ### END SOLUTION
 
 

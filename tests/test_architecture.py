@@ -1,8 +1,10 @@
 """The boundaries of the layout, checked on the source (AST): who may import what.
 
 - the worker (what runs inside the sandbox) imports nothing of ``grader`` or ``reference``;
-- ``selfcheck`` (the student's bundle), ``sandbox`` and ``judge`` never reach ``reference``
-  or ``authoring``, not even through the modules they import;
+- ``selfcheck`` and ``student`` (the student's bundle), ``sandbox`` and ``judge`` never reach
+  ``reference`` or ``authoring``, not even through the modules they import;
+- ``student`` (``dlgrade_check``) imports only the standard library at module level, so a
+  missing package is a one-line message, not an ImportError;
 - module-level imports inside ``grader`` form no cycle;
 - a function-level import of ``grader``/``reference`` code is allowed only where listed
   below with its reason.
@@ -10,6 +12,7 @@
 from __future__ import annotations
 
 import ast
+import sys
 from pathlib import Path
 
 import pytest
@@ -23,6 +26,8 @@ DEFERRED = {
     ("grader.pipeline.keys", "grader.authoring.skeleton"): "the student's bundle ships without authoring/",
     ("grader.pipeline.keys", "reference"): "only the TA's side has the reference; the bundle never calls it",
     ("grader.sandbox.supervisor", "grader.sandbox"): "looked up at call time, so tests can replace available_layers",
+    ("grader.student.checker", "grader.selfcheck"): "imported once the packages it needs are known to be installed",
+    ("grader.student.cli", "grader.selfcheck"): "imported once the packages it needs are known to be installed",
 }
 
 
@@ -126,7 +131,7 @@ def test_worker_imports_nothing_of_dlgrade(graph):
         assert "reference" not in external[m] and "grader" not in external[m], m
 
 
-@pytest.mark.parametrize("root", ["grader.selfcheck", "grader.sandbox", "grader.judge"])
+@pytest.mark.parametrize("root", ["grader.selfcheck", "grader.student", "grader.sandbox", "grader.judge"])
 def test_untrusted_side_never_reaches_reference_or_authoring(graph, root):
     mods, edges, deferred, external = graph
     reach = {root} | _closure(root, edges)
@@ -137,6 +142,15 @@ def test_untrusted_side_never_reaches_reference_or_authoring(graph, root):
         for n in deferred[m]:
             assert not n.startswith(("grader.authoring", "reference")) or (m, n) in DEFERRED, \
                 f"{root} reaches {m}, which imports {n} inside a function"
+
+
+def test_student_package_imports_only_the_standard_library(graph):
+    mods, edges, deferred, external = graph
+    student = [m for m in mods if m.startswith("grader.student")]
+    assert "grader.student.checker" in student
+    for m in student:
+        assert external[m] <= set(sys.stdlib_module_names) | {"__future__"}, (m, external[m])
+        assert all(n.startswith("grader.student") for n in edges[m]), (m, edges[m])
 
 
 def test_no_import_cycles(graph):

@@ -74,6 +74,10 @@ def test_infinite_loop_times_out_and_rest_is_graded(tmp_path, toy_rubric, toy_so
     elapsed = time.monotonic() - t0
     t1 = _items(res)["T1"]
     assert t1.points == 0 and "time limit" in t1.message
+    # neutral: the limit and that it was exceeded, no guess at the cause (a slow correct method reads this too)
+    limit = toy_rubric.limits.timeout_s
+    assert f"took longer than {limit:.0f} s, this call's time limit" in t1.message
+    assert "infinite loop" not in t1.message
     # the other two cases of the same check are skipped, not each waited for
     assert [c.status for c in t1.checks[0].cases] == ["timeout", "skipped", "skipped"]
     assert elapsed < 4 * 2 + 10
@@ -231,3 +235,33 @@ def test_a_timed_out_function_is_not_called_again(tmp_path, toy_source):
     assert skipped.status == "skipped" and "`double` timed out earlier in this submission" in skipped.message
     assert elapsed < 4 + 15  # one timeout of 4 s, not two
     _others_fine(res)
+
+
+def test_an_old_copy_in_the_folder_is_not_graded_over_the_final_one(tmp_path, toy_rubric, toy_source):
+    """``old_hw.ipynb`` is newer and comes after ``hw.ipynb`` by name: read together, its wrong `double` won."""
+    import os
+
+    folder = tmp_path / "zoe"
+    folder.mkdir()
+    write_notebook(folder / "hw.ipynb", [toy_source])
+    wrong = replace_function(toy_source, "double", "def double(x):\n    return 3.0 * np.asarray(x)\n")
+    write_notebook(folder / "old_hw.ipynb", [wrong])
+    os.utime(folder / "hw.ipynb", (1000, 1000))
+    res = grade_file(folder, toy_rubric)
+    assert res.score == res.max_score, [i.message for i in res.items]
+    assert res.files == ("hw.ipynb",) and res.ignored == ("old_hw.ipynb",)
+    assert any(w.startswith("old_hw.ipynb: named like a draft") for w in res.warnings), res.warnings
+
+
+def test_a_notebook_made_for_another_assignment_is_warned_about(tmp_path, toy_rubric, toy_source):
+    path = write_notebook(tmp_path / "nb.ipynb", [toy_source])
+    nb = json.loads(path.read_text())
+    nb["metadata"]["dlgrade"] = {"assignment": "backprop"}
+    path.write_text(json.dumps(nb))
+    res = grade_file(path, toy_rubric)
+    assert res.declared_assignment == "backprop" and res.score == res.max_score
+    assert res.warnings[0] == "WRONG ASSIGNMENT? this notebook's metadata says it is backprop, but it was graded as toy"
+    nb["metadata"]["dlgrade"] = {"assignment": "toy"}
+    path.write_text(json.dumps(nb))
+    res = grade_file(path, toy_rubric)
+    assert res.declared_assignment is None and not res.warnings

@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 from grader.pipeline.keys import key_version
 from grader.export import (CANVAS_COLUMNS, MOODLE_COLUMNS, ExportError, csv_safe, csv_unsafe, export, rows,
-                           strip_expected, student_message)
+                           student_message)
+from grader.model import SubmissionResult, student_view
 
 DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -107,28 +108,34 @@ def test_csv_safe_never_starts_a_formula_and_round_trips(s):
 # hidden items' expected values
 
 
-@pytest.mark.parametrize("message, failed, want", [
-    ("chi_1 = 2.0224, expected 1.3271 +- 5e-05", True, "chi_1 = 2.0224 (not the expected value)"),
-    ("q_map(q) = 0.166321, expected 0.229481 +- 1e-08 (3 of 4 cases fail) Known mistake: Use sigma_w**2.", True,
-     "q_map(q) = 0.166321 (not the expected value) (3 of 4 cases fail) Known mistake: Use sigma_w**2."),
-    ("pair: 2 of 4 values differ; largest |diff| 1 at [1, 0] (got 4, expected 3; rtol=1e-09, atol=1e-12)", True,
-     "pair: 2 of 4 values differ, e.g. at [1, 0] (got 4; rtol=1e-09, atol=1e-12)"),
-    ("f: wrong shape: got (3,), expected (3, 2)", True, "f: wrong shape: got (3,) (not the expected value)"),
-    ("noisy_mean = -0.03662, expected within [-0.2, 0.2]", False, "noisy_mean = -0.03662"),
-    ("f = 'a', expected 'b'", True, "f = 'a' (not the expected value)"),
-    ("f: expected numbers, got a str", True, "f: expected numbers, got a str"),
-])
-def test_strip_expected(message, failed, want):
-    assert strip_expected(message, failed=failed) == want
-
-
-def test_student_message_strips_hidden_items_only(graded):
+def test_student_message_hides_hidden_items_only(graded):
     by = {r.student: r for r in graded}
     t1 = next(i for i in by["102"].items if i.item_id == "T1")  # public: the student may see the numbers
     assert student_message(t1) == t1.message and "expected 6" in t1.message
     t2 = next(i for i in by["103"].items if i.item_id == "T2")
-    msg = student_message(t2.__dict__ | {"checks": [dataclasses.asdict(c) for c in t2.checks]})
-    assert "expected" not in msg and "|diff|" not in msg and "got 4" in msg
+    assert "expected 3" in t2.message  # the TA's message
+    msg = student_message(t2)
+    assert "expected" not in msg and "|diff|" not in msg
+    # pair([1, 2], 3) returned (a + b, a*b + 1) = ([4, 5], [4, 7]) for ([4, 5], [3, 6]): both products are 1 too
+    # large; the first, 4 for 3, is 33 % too large, said as "about 30 %"
+    assert msg == "pair: 2 of 4 values are wrong; the furthest off, at [1, 0], 4 is too large by about 30 %", msg
+
+
+def test_student_view_of_a_result_from_json_and_of_an_older_format(graded):
+    by = {r.student: r for r in graded}
+    r = by["103"]
+    again = student_view(SubmissionResult.from_dict(json.loads(json.dumps(r.to_dict()))))
+    assert again == student_view(r) and again.key_version == "" and r.key_version
+    old = r.to_dict()
+    old["format"] = 2  # before hints: a hidden item says only failed, never its numbers
+    for it in old["items"]:
+        it.pop("hint"), it.pop("show_expected")
+        for c in it["checks"]:
+            c.pop("hint")
+            for k in c["cases"]:
+                k.pop("hint")
+    t2 = next(i for i in student_view(SubmissionResult.from_dict(old)).items if i.item_id == "T2")
+    assert t2.message == "not the expected result" and all(c.message == "not the expected result" for c in t2.checks)
 
 
 # ----------------------------------------------------------------------------
@@ -140,16 +147,18 @@ def test_plain_csv(graded, toy_rubric, tmp_path):
     out = export(gb.latest_results(), toy_rubric, "csv", tmp_path / "deep" / "results.csv")
     table = read_csv(out)
     assert table[0] == ["student", "file", "T1", "T2", "T3", "T4", "total", "max", "manual_pending", "mistakes",
-                        "error", "sha256"]
+                        "error", "sha256", "graded", "ignored", "warnings"]
     by = {r.student: r for r in graded}
     assert [row[0] for row in table[1:]] == ["101", "102", "103", "104"]
     for row in table[1:]:
         r = by[row[0]]
         pts = {i.item_id: i.points for i in r.items}
-        assert [float(x) for x in row[2:6]] == pytest.approx([pts[k] for k in ("T1", "T2", "T3", "T4")])
+        assert [float(x) for x in row[2:6]] == [pts[k] for k in ("T1", "T2", "T3", "T4")]  # exact, not rounded
         assert float(row[6]) == pytest.approx(auto_points(r))
         assert float(row[7]) == sum(i.points for i in toy_rubric.items) == 7
         assert row[8] == "T5" and row[11] == r.sha256
+        assert row[12] == (f"{r.student}.ipynb" if not r.error else "") and row[13] == ""
+        assert row[14] == " | ".join(r.warnings)
     assert table[2][9] == "T1:double__tripled"
     assert "not valid JSON" in table[4][10] and table[1][10] == ""
 
@@ -290,7 +299,7 @@ def test_gradescope_results_json(graded, toy_rubric, tmp_path):
         assert doc["execution_time"] == pytest.approx(r.seconds, abs=1e-3)
     d103 = {t["number"]: t for t in json.loads((out / "103" / "results.json").read_text())["tests"]}
     assert d103["T2"]["status"] == "failed" and "expected" not in d103["T2"]["output"]
-    assert "got 4" in d103["T2"]["output"]
+    assert "4 is too large by about 30 %" in d103["T2"]["output"]
     d101 = {t["number"]: t for t in json.loads((out / "101" / "results.json").read_text())["tests"]}
     assert d101["T5"] == {**d101["T5"], "score": 2, "max_score": 2, "status": "passed", "output": "Well argued."}
     assert "Not graded:" in json.loads((out / "104" / "results.json").read_text())["output"]

@@ -240,3 +240,25 @@ def test_zip_bomb_refused_from_header_and_while_streaming(tmp_path):
     with pytest.raises(zips.ZipRefused):
         zips.extract(liar, dest, max_bytes=2_000_000)
     assert not any(dest.iterdir())
+
+
+def test_a_folder_keeps_its_files_times_through_the_worker(tmp_path):
+    """Of several versions of a notebook the newest is graded: the copy a worker grades keeps the times."""
+    cls = _mk(tmp_path / "class")
+    _nb(cls / "zoe" / "hw.ipynb", mtime=5000)
+    _nb(cls / "zoe" / "part" / "hw2.ipynb", mtime=1000)
+    with zipfile.ZipFile(cls / "yan.zip", "w") as z:
+        info = zipfile.ZipInfo("hw.ipynb", date_time=(2024, 5, 17, 12, 30, 0))
+        z.writestr(info, NB)
+    intake = discover(cls)
+    for e in intake.entries:
+        payload = read_payload(e.path, e.kind, cls)
+        out = materialise(payload, _mk(tmp_path / "w" / e.student_id))
+        for rel, t in payload.mtimes.items():
+            assert os.stat(out / rel).st_mtime == t
+    zoe = read_payload(cls / "zoe", "folder", cls)
+    assert zoe.mtimes == {"hw.ipynb": 5000, "part/hw2.ipynb": 1000}
+    import time
+
+    yan = read_payload(cls / "yan.zip", "zip", cls)
+    assert yan.mtimes == {"hw.ipynb": time.mktime((2024, 5, 17, 12, 30, 0, 0, 0, -1))}

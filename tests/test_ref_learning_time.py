@@ -52,6 +52,63 @@ def test_eq3_integrated_for_the_learning_time_lands_on_theta_f(theta0, theta_f, 
     assert sol.y[0, -1] == pytest.approx(theta_f, abs=1e-8)
 
 
+def _learning_time_as_printed(theta0, theta_f, s, c0, tau):
+    """Eq. (4) as the source prints it: no absolute value inside the logarithm."""
+    r = np.sqrt(c0**2 + s**2)
+
+    def antiderivative(theta):
+        u = np.tanh(np.asarray(theta, dtype=float) / 2.0)
+        return np.log((r + c0 + s * u) / (r - c0 - s * u))
+
+    return tau / r * (antiderivative(theta_f) - antiderivative(theta0))
+
+
+def _e1_learning_time_cases():
+    from grader.pipeline.plan import materialise
+    from grader.rubric import get_rubric
+
+    item = get_rubric("learning-time").item("E1")
+    return [tuple(materialise(case.args, {})) for check in item.checks if check.function == "learning_time"
+            for case in check.cases]
+
+
+def test_every_graded_e1_case_is_one_where_the_printed_eq4_holds():
+    """The sheet's eq. (4) (no |.|) and the reference's log|.| agree on every case the rubric grades,
+    and both equal quadrature of eq. (3): a student who wrote either form loses nothing."""
+    cases = _e1_learning_time_cases()
+    assert len(cases) >= 4
+    for theta0, theta_f, s, c0, tau in cases:
+        for tf in np.atleast_1d(theta_f):
+            quadrature = quad(lambda th, s=s, c0=c0, tau=tau: 1.0 / lt.theta_rhs(th, s, c0, tau), theta0, tf,
+                              epsabs=1e-13, epsrel=1e-12)[0]
+            printed = _learning_time_as_printed(theta0, tf, s, c0, tau)
+            assert np.isfinite(printed) and printed == pytest.approx(quadrature, rel=1e-9), (theta0, tf, s, c0)
+
+
+def test_the_two_forms_differ_only_from_the_other_side_of_the_fixed_point():
+    with np.errstate(invalid="ignore"):
+        assert np.isnan(_learning_time_as_printed(4.0, 2.5, 2.0, 1.0, 1.0))  # above theta* = asinh(2), c0 > 0
+        assert np.isnan(_learning_time_as_printed(-2.0, -3.0, 1.0, -0.8, 1.0))  # below theta* = asinh(-1.25)
+    assert lt.learning_time(4.0, 2.5, 2.0, 1.0, 1.0) > 0
+
+
+def test_a_notebook_with_the_printed_eq4_gets_full_marks_on_e1(tmp_path):
+    from grader.authoring.mutants import reference_source
+    from grader.model import Options
+    from grader.pipeline import grade_file
+    from grader.rubric import get_rubric
+    from helpers import replace_function
+
+    rubric = get_rubric("learning-time")
+    body = inspect.getsource(_learning_time_as_printed).replace("_learning_time_as_printed", "learning_time")
+    src = replace_function(reference_source(rubric), "learning_time", body)
+    assert "np.abs" not in src.split("def learning_time")[1].split("def theta_fixed_point")[0]
+    (tmp_path / "printed_eq4.py").write_text(src)
+    res = grade_file(tmp_path / "printed_eq4.py", rubric, opts=Options(items=("E1",)))
+    e1 = next(i for i in res.items if i.item_id == "E1")
+    assert e1.points == rubric.item("E1").points, e1.message
+
+
 def test_learning_time_c0_zero_and_broadcasting():
     assert lt.learning_time(0.0, 1.0, 2.0, 0.0, 3.0) == pytest.approx(1.5, rel=1e-12)
     th = np.linspace(0.1, 0.8, 5)
@@ -167,15 +224,27 @@ def test_symmetric_hessian_entries_and_eigenvalues(n_layers):
 
 @pytest.mark.parametrize("n_layers", [2, 3, 5, 8])
 def test_newton_step_equals_a_full_newton_solve(n_layers):
+    """newton_step returns a^{t+1} (eq. 18): the weights after w <- w - H^+ grad on the full chain."""
     s, tau = 1.5, 0.7
     for a in (0.6, 0.95, 1.3):
         w = np.full(n_layers - 1, a)
         h, g = lt.chain_hessian(w, s, tau), lt.chain_grad(w, s, tau)
-        full = np.linalg.lstsq(h, -g, rcond=None)[0]
-        np.testing.assert_allclose(full, lt.newton_step(a, s, n_layers, tau), rtol=1e-9)
+        after = w + np.linalg.lstsq(h, -g, rcond=None)[0]
+        np.testing.assert_allclose(after, lt.newton_step(a, s, n_layers, tau), rtol=1e-9)
         # it is gradient descent with learning rate 1 / lambda1
-        np.testing.assert_allclose(-g / lt.lambda1(a, s, n_layers, tau), lt.newton_step(a, s, n_layers, tau),
+        np.testing.assert_allclose(a - g / lt.lambda1(a, s, n_layers, tau), lt.newton_step(a, s, n_layers, tau),
                                    rtol=1e-12)
+
+
+def test_newton_step_iterates_to_the_optimum_quadratically():
+    s, n_layers, tau = 2.0, 5, 1.0
+    a_opt = s ** (1 / (n_layers - 1))
+    assert lt.newton_step(0.5, 1.0, 2, 1.0) == pytest.approx(1.0, rel=1e-15)  # one weight: exact in one step
+    a, errs = 1.1 * a_opt, []
+    for _ in range(6):
+        a = lt.newton_step(a, s, n_layers, tau)
+        errs.append(abs(a - a_opt))
+    assert all(errs[k + 1] < 10 * errs[k] ** 2 for k in range(3)) and errs[-1] < 1e-12
 
 
 @pytest.mark.parametrize("n_layers", [2, 3, 4, 7, 20])

@@ -158,7 +158,8 @@ def test_start_on_antidiagonal_goes_to_saddle():
     assert sc.chain_error(traj[-1], *S) == pytest.approx(4.5)
 
 
-@pytest.mark.parametrize("w0, branch", [((0.5, 1.0), 1.0), ((-1.5, 0.5), -1.0)])
+@pytest.mark.parametrize("w0, branch", [((0.001, 0.001), 1.0), ((2.1, -2.0), 1.0), ((0.5, 1.0), 1.0),
+                                        ((-1.5, 0.5), -1.0)])
 def test_other_starts_end_on_the_hyperbola(w0, branch):
     traj = sc.euler_trajectory(np.array(w0), *S)
     w = traj[-1]
@@ -169,12 +170,58 @@ def test_other_starts_end_on_the_hyperbola(w0, branch):
     assert np.abs(c - c[0]).max() < 0.1
 
 
+def test_euler_starts_are_the_sheets_and_the_rubric_grades_them():
+    from grader.pipeline.plan import materialise
+    from grader.rubric import get_rubric
+
+    assert sc.EULER_STARTS == ((0.001, 0.001), (2.1, -2.0), (2.0, -2.0))
+    check = next(c for c in get_rubric("backprop").item("B10").checks if c.name == "the three starts of part f")
+    graded = [tuple(materialise(case.args[0], {}).tolist()) for case in check.cases]
+    assert graded == list(sc.EULER_STARTS)
+    # (0.001, 0.001) escapes the saddle along w1 = w2 to (sqrt 2, sqrt 2)
+    traj = sc.euler_trajectory(np.array([0.001, 0.001]), *S)
+    np.testing.assert_array_equal(traj[:, 0], traj[:, 1])
+    np.testing.assert_allclose(traj[-1], np.sqrt(2.0), rtol=1e-12)
+
+
+def _euler_divided(w0, sigma_y, sigma_yx, sigma_x, tau=1.0, dt=0.01, n_steps=1000):
+    w, out = np.array(w0, dtype=float), [np.array(w0, dtype=float)]
+    for _ in range(n_steps):
+        w_tot = np.prod(w)
+        w = w - dt / tau * 2 * (sigma_x * w_tot - sigma_yx) * (w_tot / w)
+        out.append(w)
+    return np.array(out)
+
+
+def _euler_pair(w0, sigma_y, sigma_yx, sigma_x, tau=1.0, dt=0.01, n_steps=1000):
+    (w1, w2), out = w0, [tuple(w0)]
+    for _ in range(n_steps):
+        g1 = 2 * sigma_x * w1 * w2**2 - 2 * sigma_yx * w2
+        g2 = 2 * sigma_x * w2 * w1**2 - 2 * sigma_yx * w1
+        w1, w2 = w1 + (-g1) * (dt / tau), w2 + (-g2) * (dt / tau)
+        out.append((w1, w2))
+    return np.array(out)
+
+
+@pytest.mark.parametrize("w0", sc.EULER_STARTS)
+def test_other_orderings_of_the_euler_step_agree_within_the_rubric_tolerance(w0):
+    """B10's tolerance (rtol 1e-9, atol 1e-12) admits every correct ordering of the float64 update."""
+    ref = sc.euler_trajectory(np.array(w0), *S)
+    for other in (_euler_divided, _euler_pair):
+        got = other(w0, *S)
+        assert np.all(np.abs(got - ref) <= 1e-12 + 1e-9 * np.abs(ref)), other.__name__
+        assert np.max(np.abs(got - ref) / np.maximum(np.abs(ref), 1e-12)) < 1e-12  # a thousand times inside it
+
+
 def test_sequential_update_mutant_leaves_the_saddle_path():
     traj = ms.euler_trajectory__sequential_update(np.array([2.0, -2.0]), *S)
     ref = sc.euler_trajectory(np.array([2.0, -2.0]), *S)
     np.testing.assert_array_equal(traj[:2, 0], ref[:2, 0])  # w1's first step is the same
     assert traj[1, 1] != ref[1, 1]
     w = traj[-1]
+    assert w[0] * w[1] == pytest.approx(2.0, abs=1e-6) and w[0] < 0 and w[1] < 0
+    # and it sends (2.1, -2) to the other branch of the hyperbola
+    w = ms.euler_trajectory__sequential_update(np.array([2.1, -2.0]), *S)[-1]
     assert w[0] * w[1] == pytest.approx(2.0, abs=1e-6) and w[0] < 0 and w[1] < 0
 
 

@@ -45,7 +45,7 @@ def test_good_rubric_loads(tmp_path):
     (lambda d: d["items"][0]["checks"][0]["cases"][0].update(args=[], steps=[{"call": "double", "args": [{"rng": "x"}]}]),
      "step 0 args[0]: a {rng: ...} value: rng"),
     (lambda d: d["items"][0]["checks"][0]["cases"][0].update(args=[], steps=[{"let": "x"}]),
-     "step 0: step: a step needs exactly one of call, read, torch_seed, np_seed"),
+     "step 0: step: a step needs exactly one of call, read, torch_seed, np_seed, set_params"),
     (lambda d: d["items"][0]["checks"][0]["cases"][0].update(args=[], steps=[{"read": "q_star_value"}]),
      "item B3, field (top level): the item reads the notebook's top-level value `q_star_value`"),
     (lambda d: d["items"][0]["checks"][0]["cases"][0].update(args=[], steps=[{"read": "q_star_value", "args": [1]}]),
@@ -107,3 +107,15 @@ def test_identical_calls_run_once(tmp_path):
     plan = make_plan(rubric, Options(), ReferenceKeys(rubric))
     assert len(plan.calls) == 2
     assert plan.index[("B3", "c", 0)] == plan.index[("B3", "c2", 0)] != plan.index[("B3", "c", 1)]
+
+
+def test_set_params_step_takes_one_list_of_arrays_and_no_let():
+    from pydantic import ValidationError
+
+    from grader.rubric.schema import Step
+
+    Step.model_validate({"set_params": "net", "args": [[{"array": [1.0]}]]})
+    for bad in ({"set_params": "net", "args": []}, {"set_params": "net", "args": [[1.0]], "let": "x"},
+                {"set_params": "net", "call": "f", "args": [[1.0]]}):
+        with pytest.raises(ValidationError):
+            Step.model_validate(bad)

@@ -309,7 +309,10 @@ def train(X_train, Y_train, X_test, Y_test, weights, lr, n_iter):
 
 def train_with_scale(X_train, Y_train, X_test, Y_test, weight_scale, rng,
                      n_iter=N_ITER, n_h1=N_H1, n_h2=N_H2):
-    """The sheet's experiment: initialise at ``weight_scale`` and train with ``lr = 0.1 / P``.
+    """The sheet's experiment: initialise at ``weight_scale`` and train with ``lr = 0.1 / P`` (sheet B, part b).
+
+    Given to students (provided code, not an exercise): it calls your
+    :func:`init_weights` and :func:`train`, which are what is graded.
 
     Parameters
     ----------
@@ -393,21 +396,21 @@ its own arguments.
 
 The sheet's data
 ----------------
-The sheet quotes the errors at its fixed points, 0.5 at the global minima and
-4.5 at the saddle (the origin), without repeating the statistics there. From
-the closed forms ``E_min = sigma_y - sigma_yx^2 / sigma_x`` and
-``E_saddle = sigma_y``: ``sigma_y = 4.5`` and ``sigma_yx^2 / sigma_x = 4``;
-with a unit input variance ``sigma_x = 1`` this gives ``sigma_yx = 2``, so the
-minima are the hyperbola ``w_1 w_2 = 2`` for ``D = 3``. These are
-``SIGMA_Y``, ``SIGMA_YX``, ``SIGMA_X`` below. (Any ``(sigma_yx, sigma_x)``
-with ``sigma_yx^2 / sigma_x = 4`` gives the same two errors; only the unit
-input variance picks this one.)
+The sheet's statistics are ``sigma_y = 4.5``, ``sigma_yx = 2``,
+``sigma_x = 1`` (``SIGMA_Y``, ``SIGMA_YX``, ``SIGMA_X`` below). They give the
+errors it quotes at the fixed points, ``E_min = sigma_y - sigma_yx^2 /
+sigma_x = 0.5`` at the global minima (the hyperbola ``w_1 w_2 = 2`` for
+``D = 3``) and ``E_saddle = sigma_y = 4.5`` at the saddle (the origin).
 
-Part f's starting points: ``(2, -2)`` lies on ``w_1 = -w_2``, a line the flow
-never leaves, and runs into the saddle at the origin. The two other starting
-points in ``EULER_STARTS`` are ours (the sheet's are not recorded in the
-catalogue): one that ends on the positive branch of the hyperbola, one on
-the negative branch.
+Part f's three starting points are the sheet's, ``EULER_STARTS``:
+
+- ``(0.001, 0.001)``, next to the saddle on ``w_1 = w_2``: a long plateau,
+  then it escapes along the diagonal to ``(sqrt 2, sqrt 2)``;
+- ``(2.1, -2)``: ``w_1^2 - w_2^2 = 0.41`` is conserved, so ``w_1`` never
+  crosses zero and the flow ends on the positive branch of the hyperbola
+  (a sequential update sends it to the negative one);
+- ``(2, -2)`` lies on ``w_1 = -w_2``, a line the flow never leaves, and
+  runs into the saddle at the origin.
 """
 
 import numpy as np
@@ -415,7 +418,7 @@ import numpy as np
 SIGMA_Y = 4.5
 SIGMA_YX = 2.0
 SIGMA_X = 1.0
-EULER_STARTS = ((2.0, -2.0), (0.5, 1.0), (-1.5, 0.5))
+EULER_STARTS = ((0.001, 0.001), (2.1, -2.0), (2.0, -2.0))
 BALANCED_W0S = (0.5, 1.0, 1.1)
 BALANCED_DEPTHS = tuple(range(2, 21))
 

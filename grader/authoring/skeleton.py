@@ -19,6 +19,19 @@ import nbformat
 from grader.authoring.mutants import reference_source
 from grader.rubric import Rubric, skeleton_dir
 
+# The first code cell: the self-check of the student's bundle (the dlgrade_check wheel). Grading skips it
+# (a `try` that is not only imports) and the check cells (calls); where dlgrade_check is not installed,
+# as in the grader's sandbox, `check(...)` only says so.
+CHECKER_CELL = """\
+# Self-check of the public items: `pip install dlgrade_check-*.whl` from the release bundle, then run this cell.
+try:
+    from dlgrade_check import Checker
+    check = Checker("{assignment}")
+except ImportError:
+    def check(*items):
+        print("the self-check is not installed: pip install dlgrade_check-*.whl (from the release bundle)")
+    check.all = check
+"""
 BEGIN = re.compile(r"^(\s*)### BEGIN SOLUTION\s*$")
 END = re.compile(r"^\s*### END SOLUTION\s*$")
 
@@ -107,11 +120,17 @@ def build_notebook(rubric: Rubric, *, source: str | None = None, solutions: bool
     def code(text, **meta):
         cells.append(nbformat.v4.new_code_cell(text.strip(), metadata=meta))
 
+    public = [i.id for i in rubric.items if i.visibility == "public" and not i.manual]
     md(f"# {rubric.title}\n\n{rubric.intro}\n\n"
-       f"Check your work before you submit: in the folder your course gave you (the release bundle), "
-       f"`python check.py {rubric.assignment}.ipynb` runs the public items. "
-       "Only functions, classes, imports and simple constants are graded; code that *does* things at "
-       "the top level (training runs, plots) is not run by the grader.")
+       "Check your work before you submit: install the self-check once from the release bundle your course "
+       "gave you (`pip install dlgrade_check-*.whl`), run the cell below, then the `check(...)` cell after "
+       "each public exercise; `check.all()` runs every public item, and "
+       f"`dlgrade-check {rubric.assignment}.ipynb` does the same in a terminal. "
+       "The grader runs your functions and the top-level code they need (imports, helpers, constants, "
+       "lambdas, in-place updates); top-level code whose result no graded function reads (training runs, "
+       "plots, prints) is not run. Every call of your functions has a "
+       f"time limit when graded (stated per exercise), and all calls together {rubric.limits.budget_s:g} s.")
+    code(CHECKER_CELL.format(assignment=rubric.assignment), dlgrade={"checker": True})
     md("## Setup")
     imports = list(dict.fromkeys(imports))  # several reference modules import the same things
     code("\n".join(imports) + ("\n\n" + "\n\n".join(consts) if consts else ""))
@@ -120,18 +139,26 @@ def build_notebook(rubric: Rubric, *, source: str | None = None, solutions: bool
         md("## Provided code and helpers\n\nRun these cells; the exercises below may use them.")
         for n in given:
             code(defs[n])
+    limits = time_limits(rubric)
     for item in rubric.items:
-        vis = "checked by `python check.py`" if item.visibility == "public" else "graded after submission"
+        vis = f'checked by `check("{item.id}")` below' if item.id in public else "graded after submission"
         plural = "s" if item.points != 1 else ""
         head = f"## {item.id}: {item.title}\n\n*{item.points:g} point{plural}, {'marked by a TA' if item.manual else vis}.*"
-        md(head + (f"\n\n{item.description}" if item.description else ""))
+        mine = [n for n, where in placed.items() if where == item.id]
+        timing = _timing_line(mine, limits)
+        md(head + (f"\n\n{item.description.strip()}" if item.description else "") + (f"\n\n{timing}" if timing else ""))
         if item.manual:
             md(f"**Question.** {item.prompt}" if item.prompt else "**Your answer below.**")
             cells.append(nbformat.v4.new_markdown_cell("YOUR ANSWER HERE", metadata={"dlgrade": {"item": item.id}}))
             continue
-        for n, where in placed.items():
-            if where == item.id:
-                code(defs[n], dlgrade={"item": item.id, "function": n})
+        for n in mine:
+            code(defs[n], dlgrade={"item": item.id, "function": n})
+        if item.id in public:
+            code(f'check("{item.id}")', dlgrade={"check": item.id})
+    if public:
+        md("## Before you submit\n\n`check.all()` runs every public item once more "
+           f"({', '.join(public)}); the hidden items are graded after you submit.")
+        code("check.all()", dlgrade={"check": "all"})
     nb = nbformat.v4.new_notebook(cells=cells)
     nb.metadata = {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
                    "language_info": {"name": "python"},
@@ -139,6 +166,38 @@ def build_notebook(rubric: Rubric, *, source: str | None = None, solutions: bool
     for i, cell in enumerate(nb.cells):
         cell.id = f"{rubric.assignment[:40]}-{i:03d}"
     return nb
+
+
+def time_limits(rubric: Rubric) -> dict[str, tuple[float | None, float | None]]:
+    """function -> (seconds per call in the quick checks, in the long ``full`` ones), from the rubric's limits."""
+    out: dict[str, list] = {}
+    for item in rubric.items:
+        for check in item.checks:
+            t = check.timeout_s or rubric.limits.timeout_s
+            for fn in check.functions():
+                slot = out.setdefault(fn, [None, None])
+                k = 1 if check.full else 0
+                slot[k] = max(slot[k] or 0.0, t)
+    return {fn: (q, f) for fn, (q, f) in out.items()}
+
+
+def _timing_line(functions: list[str], limits: dict) -> str:
+    """``*Time limit when graded: `q_map`, `q_star`: 20 s per call.*`` (functions with equal limits together)."""
+    groups: dict[tuple, list[str]] = {}
+    for fn in functions:
+        if fn in limits:
+            groups.setdefault(limits[fn], []).append(fn)
+    parts = []
+    for (quick, full), fns in groups.items():
+        names = ", ".join(f"`{f}`" for f in fns)
+        if quick and full and full != quick:
+            when = f"{quick:g} s per call ({full:g} s in the long checks graded after you submit)"
+        elif quick:
+            when = f"{quick:g} s per call"
+        else:
+            when = f"{full:g} s per call (long checks graded after you submit)"
+        parts.append(f"{names}: {when}")
+    return f"*Time limit when graded: {'; '.join(parts)}.*" if parts else ""
 
 
 def provided_code(rubric: Rubric) -> list[dict]:

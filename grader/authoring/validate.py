@@ -10,6 +10,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import nbformat
 import numpy as np
 
 from grader.authoring import mutants as mutant_src
@@ -20,6 +21,7 @@ from grader.pipeline import ReferenceKeys, grade_submission, make_plan
 from grader.pipeline.load import read_submission
 from grader.pipeline.score import compare_case
 from grader.rubric import BandExpected, Rubric
+from grader.rubric.load import rubric_dir
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,27 @@ def trivial_answers(rubric: Rubric, *, full: bool = False) -> list[Finding]:
     return out
 
 
+def alternatives(rubric: Rubric) -> list[tuple[Path, tuple[str, ...]]]:
+    """The alternative-method references of ``rubric``: ``alternatives/<assignment>/*.ipynb`` beside the rubric.
+
+    Correct notebooks written by another valid method and in another style
+    (lambdas, ``np.vectorize``, top-level helpers, in-place updates, ...), each
+    declaring in its metadata (``dlgrade.alternative.items``) the items it
+    answers. Validation requires full marks for each on those items, so a
+    tolerance or check that only the reference's own method passes fails CI.
+    """
+    out = []
+    root = rubric.path.parent if rubric.path is not None else rubric_dir()
+    for path in sorted((root / "alternatives" / rubric.assignment).glob("*.ipynb")):
+        try:
+            meta = nbformat.read(str(path), as_version=4).metadata.get("dlgrade", {})
+            items = tuple(str(i) for i in meta["alternative"]["items"])
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            items = ()
+        out.append((path, items))
+    return out
+
+
 def validate(rubric: Rubric, *, full: bool = False, unsafe: bool = False, mutants: bool = True,
              progress=None) -> list[Finding]:
     """Run every validation of ``rubric``; ``progress(str)`` is told what runs."""
@@ -114,7 +137,23 @@ def validate(rubric: Rubric, *, full: bool = False, unsafe: bool = False, mutant
     out.append(Finding(a, "skeleton scores 0", not scored and res.error is None,
                        f"{res.score:g}/{res.max_score:g} in {res.seconds:.1f} s" +
                        ("" if not scored else f"; items scoring: {', '.join(scored)}")))
-    # 5. every mutant caught and named
+    # 5. every alternative-method reference scores full marks on its items
+    known = {i.id for i in rubric.items}
+    for path, items in alternatives(rubric):
+        say(f"alternative {path.stem}")
+        if not items or not set(items) <= known:
+            out.append(Finding(a, f"alternative {path.stem}", False,
+                               f"{path.name}: metadata dlgrade.alternative.items must list items of {a}"))
+            continue
+        keys = ReferenceKeys(rubric, full=full)
+        alt_opts = Options(full=full, unsafe=unsafe, items=items)
+        res = grade_submission(read_submission(path), make_plan(rubric, alt_opts, keys), keys, alt_opts)
+        bad = [f"{i.item_id} {i.points:g}/{i.max_points:g}: {i.message}" for i in res.items
+               if i.status not in (ItemStatus.PASSED, ItemStatus.MANUAL, ItemStatus.NOT_RUN)]
+        out.append(Finding(a, f"alternative {path.stem}", not bad and res.error is None,
+                           f"{res.score:g}/{res.max_score:g} on {', '.join(items)}" +
+                           ("" if not bad else "; " + " | ".join(bad)) + (f"; {res.error}" if res.error else "")))
+    # 6. every mutant caught and named
     if mutants:
         for m in mutant_src.mistakes_of(rubric):
             say(f"mutant {m.name}")

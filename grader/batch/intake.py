@@ -54,6 +54,9 @@ class Payload:
     """Relative path -> bytes (one file for a notebook or module)."""
     sha256: str
     size: int
+    mtimes: dict[str, float] = field(default_factory=dict)
+    """Relative path -> modification time (a folder's files), kept by :func:`materialise`: of several versions of
+    a notebook the newest is graded (:func:`grader.pipeline.load.choose_files`)."""
 
 
 @dataclass(frozen=True)
@@ -151,8 +154,10 @@ def _read_file(path: str, name: str, limit: int) -> bytes:
     return data
 
 
-def _walk_folder(folder: str, root: str, *, max_bytes: int, max_files: int, limit: int) -> dict[str, bytes]:
-    """The ``.ipynb``/``.py`` files of a student folder (relative path -> bytes), checked like top-level files."""
+def _walk_folder(folder: str, root: str, *, max_bytes: int, max_files: int, limit: int,
+                 mtimes: dict[str, float] | None = None) -> dict[str, bytes]:
+    """The ``.ipynb``/``.py`` files of a student folder (relative path -> bytes), checked like top-level files;
+    their modification times go into ``mtimes``."""
     files: dict[str, bytes] = {}
     total = count = 0
     for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
@@ -180,7 +185,13 @@ def _walk_folder(folder: str, root: str, *, max_bytes: int, max_files: int, limi
             total += len(data)
             if total > max_bytes:
                 raise Refused(f"folder holds more than {_size(max_bytes)} of notebooks and modules: refused")
-            files[PurePosixPath(*Path(rel).parts).as_posix()] = data
+            key = PurePosixPath(*Path(rel).parts).as_posix()
+            files[key] = data
+            if mtimes is not None:
+                try:
+                    mtimes[key] = os.stat(full).st_mtime
+                except OSError:
+                    pass
     return files
 
 
@@ -200,11 +211,13 @@ def read_payload(path: str | Path, kind: str, root: str | Path, *, max_bytes: in
     real = os.path.realpath(path)
     if not _inside(real, root):
         raise Refused(f"{name}: symlink pointing outside the class folder: refused")
+    mtimes: dict[str, float] = {}
     try:
         if kind in ("notebook", "module"):
             files = {name: _read_file(real, name, max_bytes)}
         elif kind == "folder":
-            files = _walk_folder(real, root, max_bytes=MAX_FOLDER_BYTES, max_files=MAX_FOLDER_FILES, limit=max_bytes)
+            files = _walk_folder(real, root, max_bytes=MAX_FOLDER_BYTES, max_files=MAX_FOLDER_FILES, limit=max_bytes,
+                                 mtimes=mtimes)
         elif kind == "zip":
             _check_file(os.stat(real), name, max_bytes)
             with tempfile.TemporaryDirectory(prefix="dlgrade-zip-") as tmp:
@@ -213,12 +226,12 @@ def read_payload(path: str | Path, kind: str, root: str | Path, *, max_bytes: in
                 except zips.ZipRefused as exc:
                     raise Refused(f"{name}: {exc}") from None
                 files = _walk_folder(tmp, os.path.realpath(tmp), max_bytes=zips.MAX_BYTES,
-                                     max_files=zips.MAX_FILES, limit=max_bytes)
+                                     max_files=zips.MAX_FILES, limit=max_bytes, mtimes=mtimes)
         else:
             raise Refused(f"{name}: not graded: not a notebook or module")
     except OSError as exc:
         raise Refused(f"{name} could not be read ({exc.strerror or exc})") from None
-    return Payload(kind, name, files, _digest(kind, files), sum(len(b) for b in files.values()))
+    return Payload(kind, name, files, _digest(kind, files), sum(len(b) for b in files.values()), mtimes)
 
 
 def materialise(payload: Payload, dest: str | Path) -> Path:
@@ -236,6 +249,8 @@ def materialise(payload: Payload, dest: str | Path) -> Path:
         target = top.joinpath(*parts)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
+        if rel in payload.mtimes:
+            os.utime(target, (payload.mtimes[rel], payload.mtimes[rel]))
     return top
 
 

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
-from grader.model import plain_text
+from grader.model import plain_text, shown_points
 
 
 def _duration(s: float) -> str:
@@ -88,7 +88,7 @@ class PlainReporter(Reporter):
         items = [i for i in result.get("items", []) if i.get("status") != "manual"]
         score = sum(i["points"] for i in items)
         top = sum(i["max_points"] for i in items)
-        what = f"FAILED: {result.get('error')}" if failed else f"{score:.4g}/{top:g}"
+        what = f"FAILED: {result.get('error')}" if failed else shown_points(score, top)
         eta = self.eta()
         self._print(f"[{self.done:{w}d}/{self.total}] {student_id}  {what}  ({result.get('seconds', 0):.1f} s)"
                     + (f"  eta {_duration(eta)}" if eta is not None and self.done < self.total else ""))

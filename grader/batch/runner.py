@@ -51,6 +51,8 @@ def check_out_path(path, *, create: bool = True) -> Path:
     if path.is_dir():
         raise BatchError(f"--out {path} is a folder; give a file name such as {path / 'results.csv'}")
     parent = path.parent
+    if parent.exists() and not parent.is_dir():
+        raise BatchError(f"cannot write {path}: {parent} is a file, not a folder")
     if not parent.exists():
         if not create:
             raise BatchError(f"the folder of {path} does not exist")

@@ -7,8 +7,10 @@ again while streaming (a header can lie), so a zip bomb stops at the cap.
 """
 from __future__ import annotations
 
+import os
 import shutil
 import stat
+import time
 import zipfile
 from pathlib import Path, PurePosixPath
 
@@ -87,6 +89,11 @@ def extract(zip_path: str | Path, dest: str | Path, *, max_bytes: int = MAX_BYTE
                             raise ZipRefused(f"zip entry {info.filename!r} unpacks to more than its header says "
                                              f"or past the {max_bytes / 2**20:.0f} MB limit: refused")
                         out.write(chunk)
+                try:  # the member's own time, so the newest of several versions is known (choose_files)
+                    stamp = time.mktime((*info.date_time, 0, 0, -1))
+                    os.utime(target, (stamp, stamp))
+                except (OverflowError, ValueError, OSError):
+                    pass
                 written.append(target)
     except ZipRefused:
         _empty(dest)

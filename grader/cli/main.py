@@ -17,7 +17,28 @@ from grader.model import MODES, Options, SubmissionResult, plain_text
 from grader.pipeline import failed_submission, grade_file
 from grader.pipeline.executed import write_executed
 from grader.pipeline.keys import cache_dir, clear_cache
+from grader.pipeline.load import SubmissionError, read_submission
 from grader.rubric import RubricError, examples_dir, get_rubric, load_rubric, rubric_paths
+from grader import sandbox
+from grader.sandbox import IsolationUnavailable
+
+
+class CliError(Exception):
+    """A command that cannot do what was asked: one line on stderr (``dlgrade: ...``) and the exit code."""
+
+    def __init__(self, message: str, code: int = 2):
+        super().__init__(message)
+        self.code = code
+
+
+def _fail(message: str, code: int = 2) -> int:
+    """Print ``dlgrade: message`` as one line (never wrapped, never read as rich markup); return ``code``."""
+    err.print(f"dlgrade: {message}", markup=False, soft_wrap=True)
+    return code
+
+
+NO_BWRAP = ("bubblewrap (bwrap) is not usable here, so student code could read the answer keys. "
+            "Install it (`apt-get install bubblewrap`) or pass --unsafe to run without isolation.")
 
 
 def _assignments() -> list[str]:
@@ -36,8 +57,8 @@ def _guess_assignment(path: Path) -> str:
     hits = [a for a in _assignments() if a in path.name or a.replace("-", "_") in path.name]
     if len(hits) == 1:
         return hits[0]
-    raise SystemExit(f"dlgrade: cannot tell which assignment {path.name} is; pass -a ASSIGNMENT "
-                     f"(one of: {', '.join(_assignments())})")
+    raise CliError(f"cannot tell which assignment {path.name} is; pass -a ASSIGNMENT "
+                   f"(one of: {', '.join(_assignments())})")
 
 
 # ----------------------------------------------------------------------------
@@ -50,7 +71,7 @@ def cmd_list(args):
         try:
             r = load_rubric(p)
         except RubricError as exc:
-            err.print(f"[red]{exc}[/]")
+            _fail(str(exc))
             continue
         rows.append(r)
     if args.json:
@@ -72,8 +93,18 @@ def cmd_list(args):
 def cmd_check(args):
     path = Path(args.notebook)
     if args.bundle:
-        return selfcheck.main([str(path), "--bundle", args.bundle] + (["--json"] if args.json else []))
-    assignment = args.assignment or _guess_assignment(path)
+        return selfcheck.main([str(path), "--bundle", args.bundle] + (["--json"] if args.json else []),
+                              prog="dlgrade check")
+    if not os.path.lexists(path):
+        raise CliError(f"{path} does not exist")
+    try:  # an unreadable notebook is one line and exit 2, with or without -a (nothing was checked)
+        sub = read_submission(path)
+    except SubmissionError as exc:
+        raise CliError(str(exc)) from None
+    except OSError as exc:
+        raise CliError(f"{path} could not be read ({exc.strerror or exc})") from None
+    declared = sub.assignment if sub.assignment in _assignments() else None  # also a folder's notebooks
+    assignment = args.assignment or declared or _guess_assignment(path)
     opts = Options(public_only=not args.all_items, unsafe=True, mode=args.mode)
     res = grade_file(path, assignment, opts=opts)
     if args.executed:
@@ -105,8 +136,21 @@ def _outputs_ready(args) -> bool:
             try:
                 batch.check_out_path(Path(target))
             except batch.BatchError as exc:
-                err.print(f"dlgrade: {exc}")
+                _fail(str(exc))
                 return False
+    if args.report:
+        folder = Path(args.report)
+        if folder.exists() and not folder.is_dir():
+            _fail(f"--report {folder} is a file; give a folder for the HTML pages")
+            return False
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            _fail(f"cannot create the folder {folder} for --report ({exc.strerror or exc})")
+            return False
+        if not os.access(folder, os.W_OK):
+            _fail(f"cannot write the HTML pages: the folder {folder} is not writable")
+            return False
     return True
 
 
@@ -131,25 +175,22 @@ def cmd_grade(args):
     if args.item:
         unknown = [i for i in args.item if i not in {it.id for it in rubric.items}]
         if unknown:
-            err.print(f"dlgrade: {rubric.assignment} has no item {', '.join(unknown)}; "
-                      f"items: {', '.join(i.id for i in rubric.items)}")
-            return 2
+            return _fail(f"{rubric.assignment} has no item {', '.join(unknown)}; "
+                         f"items: {', '.join(i.id for i in rubric.items)}")
     if not _outputs_ready(args):
         return 2
     try:
         summary = batch.run_from_args(args, stream=sys.stderr)
     except batch.BatchError as exc:
-        err.print(f"dlgrade: {exc}")
-        return exc.exit_code
+        return _fail(str(exc), exc.exit_code)
     except KeyboardInterrupt:
-        err.print("dlgrade: interrupted before grading started; nothing was changed")
-        return 130
+        return _fail("interrupted before grading started; nothing was changed", 130)
     for line in summary.lines():
-        err.print(line)
+        err.print(line, markup=False)  # file names of the class folder: text, never markup
     results, manual = _gradebook_results(summary.db_path, rubric.assignment)
     results += _skipped_rows(summary, rubric, {r.student for r in results})
     if not args.quiet:
-        summary_table(results, rubric)
+        summary_table(results, rubric, manual)
     _write_outputs(results, manual, rubric, out=args.out, jsonl=args.json, report_dir=args.report)
     console.print(f"gradebook: {summary.db_path}" + (f"; CSV: {args.out}" if args.out else ""))
     return summary.exit_code
@@ -175,27 +216,26 @@ def _skipped_rows(summary, rubric, graded: set[str]) -> list[SubmissionResult]:
 def cmd_report(args):
     if args.db:
         if not args.assignment:
-            err.print("dlgrade: report --db needs -a ASSIGNMENT")
-            return 2
+            return _fail("report --db needs -a ASSIGNMENT")
         try:
             results, manual = _gradebook_results(Path(args.db), args.assignment)
         except batch.GradebookError as exc:
-            err.print(f"dlgrade: {exc}")
-            return 2
+            return _fail(str(exc))
     elif args.results:
         try:
-            results = [SubmissionResult.from_dict(json.loads(line)) for line in open(args.results) if line.strip()]
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            err.print(f"dlgrade: {args.results} is not a JSON-lines file of results written by "
-                      f"`dlgrade grade --json` ({type(exc).__name__}: {exc})")
-            return 2
+            with open(args.results, encoding="utf-8") as f:
+                results = [SubmissionResult.from_dict(json.loads(line)) for line in f if line.strip()]
+        except OSError as exc:
+            return _fail(f"{args.results} cannot be read ({exc.strerror or exc})")
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            detail = f"{type(exc).__name__}: {exc}".splitlines()[0][:200]
+            return _fail(f"{args.results} is not a JSON-lines file of results written by `dlgrade grade --json` "
+                         f"({detail})")
         manual = {}
     else:
-        err.print("dlgrade: report needs a results file (grade --json) or --db GRADEBOOK -a ASSIGNMENT")
-        return 2
+        return _fail("report needs a results file (grade --json) or --db GRADEBOOK -a ASSIGNMENT")
     if not results:
-        err.print("dlgrade: no results to report")
-        return 2
+        return _fail(f"no results to report in {args.db or args.results}")
     index = report.write_reports(results, get_rubric(args.assignment or results[0].assignment), args.out,
                                  manual=manual)
     console.print(f"wrote {index}")
@@ -208,8 +248,7 @@ def cmd_export(args):
         results, manual = _gradebook_results(Path(args.db), rubric.assignment)
         out = export.export(results, rubric, args.format, Path(args.out), manual=manual)
     except (batch.GradebookError, export.ExportError) as exc:
-        err.print(f"dlgrade: {exc}")
-        return 2
+        return _fail(str(exc))
     console.print(f"wrote {out} ({args.format}, {len(results)} students)")
     return 0
 
@@ -219,8 +258,7 @@ def cmd_manual_export(args):
     try:
         results, marks = _gradebook_results(Path(args.db), rubric.assignment)
     except batch.GradebookError as exc:
-        err.print(f"dlgrade: {exc}")
-        return 2
+        return _fail(str(exc))
     sheet = manual.export_manual(results, rubric, args.out, marks=marks)
     console.print(f"wrote {sheet} and one review page per manual item beside it (TA only: model answers inside); "
                   f"fill in the marks, then `dlgrade manual import {sheet} --db {args.db} -a {rubric.assignment}`")
@@ -234,14 +272,14 @@ def cmd_manual_import(args):
             rows = manual.import_marks(args.marks, rubric, gb.students())
             gb.set_manual_marks(rows)
     except (manual.ManualMarksError, batch.GradebookError) as exc:
-        err.print(f"dlgrade: {exc}; nothing was imported")
-        return 2
+        return _fail(f"{exc}; nothing was imported")
     console.print(f"imported {len(rows)} marks into {args.db}")
     return 0
 
 
 def cmd_validate(args):
-
+    if not args.unsafe and "namespaces" not in sandbox.available_layers():
+        return _fail(NO_BWRAP, 3)  # before any answer key is built
     names = [args.assignment] if args.assignment else _assignments()
     findings = []
     for a in names:
@@ -278,8 +316,17 @@ def cmd_calibrate(args):
 
 def cmd_release(args):
 
-    out = release.build(get_rubric(args.assignment), args.out)
-    console.print(f"wrote {out}/: give it to students; they run `python check.py NOTEBOOK` in it")
+    try:
+        out = release.build(get_rubric(args.assignment), args.out)
+    except release.ReleaseError as exc:
+        err.print(f"dlgrade: {exc}", markup=False)
+        return 2
+    except OSError as exc:
+        err.print(f"dlgrade: cannot write the bundle into {args.out}: {exc.strerror or exc}", markup=False)
+        return 2
+    wheel = next(out.glob(f"{release.PACKAGE}-*.whl"))
+    console.print(f"wrote {out}/ (README.md, the skeleton, {wheel.name}): give it to students; they "
+                  f"`pip install {wheel.name}`, then run `check(\"ID\")` in the notebook or `dlgrade-check NOTEBOOK`")
     return 0
 
 
@@ -301,8 +348,7 @@ def cmd_demo(args):
     if args.assignment:
         folders = [d for d in folders if d.name == args.assignment]
     if not folders:
-        err.print(f"dlgrade: no example submissions in {examples}")
-        return 2
+        return _fail(f"no example submissions in {examples}")
     for d in folders:
         rubric = get_rubric(d.name)
         db = out / f"{d.name}.gradebook.sqlite"
@@ -311,10 +357,9 @@ def cmd_demo(args):
                                       progress="quiet" if args.quiet else "auto", stream=sys.stderr,
                                       executed_dir=out / d.name)
         except batch.BatchError as exc:
-            err.print(f"dlgrade: {exc}")
-            return exc.exit_code
+            return _fail(str(exc), exc.exit_code)
         results, marks = _gradebook_results(summary.db_path, rubric.assignment)
-        summary_table(results, rubric)
+        summary_table(results, rubric, marks)
         _write_outputs(results, marks, rubric, out=out / f"{d.name}.csv", jsonl=out / f"{d.name}.jsonl",
                        report_dir=out / d.name)
     console.print(f"results in {out}/: a gradebook, CSV, JSON lines and HTML feedback per assignment; "
@@ -350,7 +395,8 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("check", help="student self-check of a notebook (public items)")
     s.add_argument("notebook")
     s.add_argument("-a", "--assignment")
-    s.add_argument("--all-items", action="store_true", help="hidden items too (TAs)")
+    s.add_argument("--all-items", action="store_true", help="hidden items too, said in words as a student reads "
+                   "them (no expected values; --json has every number)")
     s.add_argument("--bundle", metavar="DIR", help="check with a release bundle (no reference needed)")
     _mode_argument(s)
     s.add_argument("--executed", metavar="FILE", help="write the executed notebook here (full mode)")
@@ -441,14 +487,16 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     if args.course:
         if not Path(args.course, "rubrics").is_dir():
-            err.print(f"dlgrade: --course {args.course}: no rubrics/ folder there")
-            return 2
+            return _fail(f"--course {args.course}: no rubrics/ folder there")
         os.environ["DLGRADE_COURSE"] = str(Path(args.course).resolve())
     try:
         return args.fn(args)
+    except CliError as exc:
+        return _fail(str(exc), exc.code)
     except RubricError as exc:
-        err.print(f"[red]{exc}[/]")
-        return 2
+        return _fail(str(exc))
+    except IsolationUnavailable:
+        return _fail(NO_BWRAP, 3)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
 """Comparators: ``(got, expected, **params) -> Comparison``, registered with their traits.
 
 Each gives pass/fail, a score fraction and one human sentence with the
-numbers ("q* = 0.7967, expected 1.0000 +- 5e-05"). They run in the trusted
+numbers ("q* = 0.7967, expected 1.0000 +- 5e-05"), and the same in words for
+hidden items (``hint``: "q* = 0.7967 is too small by about 20 %", see
+:func:`grader.judge.numeric.relative`). They run in the trusted
 grader on plain data returned by the sandbox. A comparator declares what it
 compares against (``expects``): the reference's value, a calibrated band, or
 nothing (it judges the student's value alone).
@@ -10,7 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.judge.numeric import Comparison, array_close, as_numeric, fmt, kind_of, tree_close
+from grader.judge.numeric import (Comparison, array_close, as_numeric, equal, fmt, kind_of, relative,
+                                  tree_close)
 from grader.judge.registry import COMPARATORS, PREDICATES, comparator
 
 
@@ -20,7 +23,7 @@ def compare(kind: str, got, expected, label: str = "result", **params) -> Compar
         return COMPARATORS[kind](got, expected, label=label, **params)
     except Exception as exc:  # noqa: BLE001 - a surprising student value must not crash grading
         return Comparison(False, 0.0, f"{label}: could not be compared ({type(exc).__name__}: {exc})",
-                          ("raised", type(exc).__name__))
+                          ("raised", type(exc).__name__), f"{label}: could not be compared ({type(exc).__name__})")
 
 
 @comparator("allclose")
@@ -35,8 +38,7 @@ def exact(got, expected, *, label="result", rtol=1e-9, atol=1e-12) -> Comparison
     if isinstance(expected, (str, bool)) or (isinstance(expected, (int, np.integer)) and not isinstance(expected, bool)
                                              and isinstance(got, (int, np.integer))):
         ok = type(got) is type(expected) and got == expected if isinstance(expected, str) else got == expected
-        ok = bool(ok)
-        return Comparison(ok, float(ok), f"{label} = {got!r}" + ("" if ok else f", expected {expected!r}"))
+        return equal(got, expected, label, ok=bool(ok))
     return tree_close(got, expected, float(rtol), float(atol), label)
 
 
@@ -46,9 +48,9 @@ def shape(got, expected, *, label="result") -> Comparison:
     a = as_numeric(got)
     g, e = np.shape(a if a is not None else got), np.shape(as_numeric(expected))
     if g == e and a is not None and a.size and not np.any(a) and np.any(as_numeric(expected)):
-        return Comparison(False, 0.0, f"{label}: shape {g} but every value is 0 (the placeholder?)", ("zeros",))
+        return Comparison.plain(False, 0.0, f"{label}: shape {g} but every value is 0 (the placeholder?)", ("zeros",))
     ok = g == e
-    return Comparison(ok, float(ok), f"{label}: shape {g}" + ("" if ok else f", expected {e}"))
+    return Comparison.plain(ok, float(ok), f"{label}: shape {g}" + ("" if ok else f", expected {e}"))
 
 
 def _singular_values(x):
@@ -74,8 +76,8 @@ def sign_invariant_columns(got, expected, *, label="columns", rtol=1e-6, atol=1e
     """Matrices equal up to the sign of each column (singular vectors)."""
     g, e = as_numeric(got), as_numeric(expected)
     if g is None or g.shape != e.shape:
-        return Comparison(False, 0.0, f"{label}: wrong shape: got {np.shape(g) if g is not None else kind_of(got)}, "
-                                      f"expected {e.shape}")
+        return Comparison.plain(False, 0.0, f"{label}: wrong shape: got "
+                                f"{np.shape(g) if g is not None else kind_of(got)}, expected {e.shape}")
     signs = np.sign(np.sum(g * e, axis=0))
     signs[signs == 0] = 1
     return array_close(g * signs, e, float(rtol), float(atol), label + " (up to column signs)")
@@ -86,14 +88,14 @@ def set_of_points(got, expected, *, label="points", atol=1e-6) -> Comparison:
     """Same set of points in any order (fixed points), each within ``atol``."""
     g, e = as_numeric(got), as_numeric(expected)
     if g is None:
-        return Comparison(False, 0.0, f"{label}: expected a list of points, got {kind_of(got)}")
+        return Comparison.plain(False, 0.0, f"{label}: expected a list of points, got {kind_of(got)}")
     g, e = np.atleast_2d(g), np.atleast_2d(e)
     if e.shape[0] == 1 and g.shape[0] > 1 and e.shape[1] == 1:
         e = e.T
     if g.shape[0] != e.shape[0] and g.T.shape == e.shape:
         g = g.T
     if g.shape[-1] != e.shape[-1]:
-        return Comparison(False, 0.0, f"{label}: points of dimension {g.shape[-1]}, expected {e.shape[-1]}")
+        return Comparison.plain(False, 0.0, f"{label}: points of dimension {g.shape[-1]}, expected {e.shape[-1]}")
     unmatched, used = [], set()
     for p in e:
         d = np.max(np.abs(g - p), axis=1)
@@ -104,13 +106,15 @@ def set_of_points(got, expected, *, label="points", atol=1e-6) -> Comparison:
             unmatched.append(p)
     extra = g.shape[0] - len(used)
     if not unmatched and extra == 0:
-        return Comparison(True, 1.0, f"{label}: all {e.shape[0]} points found")
-    parts = []
+        return Comparison.plain(True, 1.0, f"{label}: all {e.shape[0]} points found")
+    parts, words = [], []
     if unmatched:
         parts.append(f"missing {len(unmatched)} of {e.shape[0]} (e.g. {np.round(unmatched[0], 6).tolist()})")
+        words.append(f"missing {len(unmatched)} of {e.shape[0]}")
     if extra:
         parts.append(f"{extra} extra point(s)")
-    return Comparison(False, 0.0, f"{label}: " + ", ".join(parts))
+        words.append(f"{extra} extra point(s)")
+    return Comparison(False, 0.0, f"{label}: " + ", ".join(parts), hint=f"{label}: " + ", ".join(words))
 
 
 @comparator("curve")
@@ -123,8 +127,8 @@ def curve(got, expected, *, label="curve", rtol=1e-9, atol=1e-12, allow_missing_
         g, e = as_numeric(g_), as_numeric(e_)
         if g is not None and allow_missing_first and g.ndim >= 1 and e.ndim >= 1 and g.shape[0] == e.shape[0] - 1:
             res = array_close(g, e[1:], rtol_, atol_, label_)
-            return Comparison(res.passed, res.fraction,
-                              res.message + (" (rows without t = 0 accepted)" if res.passed else ""))
+            note = " (rows without t = 0 accepted)" if res.passed else ""
+            return Comparison(res.passed, res.fraction, res.message + note, res.evidence, res.hint + note)
         return array_close(g_, e_, rtol_, atol_, label_)
 
     return tree_close(got, expected, float(rtol), float(atol), label, leaf)
@@ -136,13 +140,31 @@ def band(got, expected, *, label="value", low=None, high=None) -> Comparison:
     lo, hi = (low, high) if low is not None else tuple(expected)
     g = as_numeric(got)
     if g is None:
-        return Comparison(False, 0.0, f"{label}: expected a number, got {kind_of(got)}")
+        return Comparison.plain(False, 0.0, f"{label}: expected a number, got {kind_of(got)}")
     if g.size == 0:  # np.all over nothing is True: an empty answer must not pass
         return Comparison(False, 0.0, f"{label}: an empty array, expected values within [{fmt(lo)}, {fmt(hi)}]",
-                          ("empty",))
-    ok = bool(np.all(np.isfinite(g)) and np.all((g >= lo) & (g <= hi)))
+                          ("empty",), f"{label}: an empty array")
+    inside = np.isfinite(g) & (g >= lo) & (g <= hi)
+    ok = bool(np.all(inside))
     shown = fmt(g.item()) if g.ndim == 0 else np.array2string(g, precision=4, threshold=6)
-    return Comparison(ok, float(ok), f"{label} = {shown}, expected within [{fmt(lo)}, {fmt(hi)}]")
+    msg = f"{label} = {shown}, expected within [{fmt(lo)}, {fmt(hi)}]"
+    if ok:
+        return Comparison(True, 1.0, msg, hint=f"{label} is within the range a right answer gives")
+    idx = tuple(int(i) for i in np.argwhere(~inside)[0])
+    off = f"{fmt(g[idx])} {_off_band(float(g[idx]), lo, hi)}"
+    if g.ndim == 0:
+        return Comparison(False, 0.0, msg, hint=f"{label} = {off}")
+    return Comparison(False, 0.0, msg, hint=f"{label}: {int((~inside).sum())} of {g.size} values are outside "
+                                            f"the range a right answer gives; at {list(idx)}, {off}")
+
+
+def _off_band(x: float, lo: float, hi: float) -> str:
+    """How ``x`` is off a band, in words: against its middle, or only the direction when 0 is in the band."""
+    if not np.isfinite(x):
+        return relative(x, 1.0)
+    if lo <= 0 <= hi:
+        return "is too large" if x > hi else "is too small"
+    return relative(x, (lo + hi) / 2)
 
 
 @comparator("monotone", expects="nothing")
@@ -150,14 +172,15 @@ def monotone(got, expected, *, label="sequence", direction="decreasing", strict=
     """The returned sequence is monotone (``expected`` is not used)."""
     g = as_numeric(got)
     if g is None or g.ndim != 1 or g.size < 2:
-        return Comparison(False, 0.0, f"{label}: expected a 1-d sequence, got {kind_of(got)}", ("not_sequence",))
+        return Comparison.plain(False, 0.0, f"{label}: expected a 1-d sequence, got {kind_of(got)}",
+                                ("not_sequence",))
     d = np.diff(g) * (1 if direction == "increasing" else -1)
     ok = bool(np.all(d > tol) if strict else np.all(d >= -tol))
     if ok:
-        return Comparison(True, 1.0, f"{label} is {direction}")
-    i = int(np.argmin(d))
-    return Comparison(False, 0.0, f"{label} is not {direction}: step {i} goes from {fmt(g[i])} to {fmt(g[i + 1])}",
-                      ("step", i))
+        return Comparison.plain(True, 1.0, f"{label} is {direction}")
+    i = int(np.argmin(d))  # the student's own values: nothing of an answer key
+    return Comparison.plain(False, 0.0, f"{label} is not {direction}: step {i} goes from {fmt(g[i])} to "
+                                        f"{fmt(g[i + 1])}", ("step", i))
 
 
 @comparator("ordering")
@@ -165,13 +188,21 @@ def ordering(got, expected, *, label="order") -> Comparison:
     """Same ranking of the values (argsort) as the expectation."""
     g, e = as_numeric(got), as_numeric(expected)
     if g is None or g.shape != e.shape:
-        return Comparison(False, 0.0, f"{label}: expected {e.shape} values, got {kind_of(got)}")
+        return Comparison.plain(False, 0.0, f"{label}: expected {e.shape} values, got {kind_of(got)}")
     og, oe = np.argsort(g, kind="stable"), np.argsort(e, kind="stable")
     ok = bool(np.array_equal(og, oe))
-    return Comparison(ok, float(ok), f"{label}: ranking {og.tolist()}" + ("" if ok else f", expected {oe.tolist()}"))
+    if ok:
+        return Comparison(True, 1.0, f"{label}: ranking {og.tolist()}", hint=f"{label}: the ranking is right")
+    return Comparison(False, 0.0, f"{label}: ranking {og.tolist()}, expected {oe.tolist()}",
+                      hint=f"{label}: ranking {og.tolist()} is not the expected order")
 
 
 @comparator("predicate", expects="nothing")
 def predicate(got, expected, *, label="result", name, **params) -> Comparison:
-    """A named property (:mod:`grader.judge.predicates`) of the returned value."""
-    return PREDICATES[name](got, expected, label=label, **params)
+    """A named property (:mod:`grader.judge.predicates`) of the returned value.
+
+    A predicate judges the student's value alone against the rubric's parameters (the task as stated), so its
+    sentence is its own hint unless it gives one.
+    """
+    res = PREDICATES[name](got, expected, label=label, **params)
+    return res if res.hint else Comparison(res.passed, res.fraction, res.message, res.evidence, res.message)

@@ -114,6 +114,22 @@ def param_shapes(value):
     return [list(np.shape(p)) for p in module_dict(value)["params"].values()]
 
 
+@transform("param_summary")
+def param_summary(value):
+    """A returned ``nn.Module`` as ``{count, shapes}``: its number of parameter entries and the shapes of
+    its parameters, sorted (a multiset: the order in which the layers were created does not matter)."""
+    arrays = [np.asarray(p) for p in module_dict(value)["params"].values()]
+    return {"count": int(sum(a.size for a in arrays)), "shapes": sorted(list(a.shape) for a in arrays)}
+
+
+@transform("sorted_by_shape")
+def sorted_by_shape(value):
+    """A tuple/list of arrays (e.g. the gradients of a module's parameters) sorted by shape, so that
+    the parameters' registration order does not matter (a stable sort: equal shapes keep their order)."""
+    arrays = [num(v) for v in value]
+    return sorted(arrays, key=lambda a: (a.ndim, a.shape))
+
+
 @transform("max_rel_error")
 def max_rel_error(value, target, n=None, row=-1):
     """``max_i |v[i] / target[i] - 1|`` over the first ``n`` entries (default: all of ``target``).

@@ -114,10 +114,12 @@ def grade_submission(sub: Submission, plan: Plan, keys: KeyProvider, opts: Optio
             score([i for i in plan.items if i.id in full], None, ex_all, {})
     results = follow_through(plan.items, [scored[i] for i in ids], ex_all.reads)
     layers = jobs[-1].layers if jobs else ()
+    declared = sub.assignment if sub.assignment not in (None, plan.assignment) else None
     return clean_result(SubmissionResult(
         sub.student, str(sub.path), plan.assignment, plan.rubric_version, keys.key_version, sub.sha256,
-        tuple(results), tuple(dict.fromkeys(warnings)), None, layers, round(time.perf_counter() - t0, 3),
-        (jobs[-1].stdout_tail[-1000:] if jobs else ""), notebook))
+        tuple(results), tuple(dict.fromkeys(reading_warnings(sub, plan.assignment) + warnings)), None, layers,
+        round(time.perf_counter() - t0, 3), (jobs[-1].stdout_tail[-1000:] if jobs else ""), sub.files,
+        tuple(name for name, _ in sub.ignored), declared, notebook=notebook))
 
 
 def full_items(plan: Plan, mode: str) -> set[str]:
@@ -187,6 +189,15 @@ def full_warnings(ex: Extraction, cells: list[dict], job, items: list[str], limi
         out.append(job.stopped["message"])
     out += [f"{w['label']}: {w['error']}" for w in job.load_warnings if w.get("kind") != "provided"]
     return list(ex.warnings) + out
+
+
+def reading_warnings(sub: Submission, assignment: str) -> list[str]:
+    """A notebook made for another assignment (its metadata says so), and the files of a folder not graded."""
+    out = []
+    if sub.assignment not in (None, assignment):
+        out.append(f"WRONG ASSIGNMENT? this notebook's metadata says it is {sub.assignment}, but it was graded as "
+                   f"{assignment}")
+    return out + [why for _, why in sub.ignored]
 
 
 def incomplete_calls(plan: Plan, ex: Extraction, load_warnings: list[dict]) -> dict[str, str]:
@@ -259,7 +270,7 @@ def grade_file(path: str | Path, assignment: str | Rubric, public_only: bool = F
     plan = make_plan(rubric, opts, keys)
     path = Path(path)
     try:
-        sub = read_submission(path)
+        sub = read_submission(path, prefer=(rubric.assignment,))
     except SubmissionError as exc:
         return unreadable(path, plan, keys.key_version, str(exc))
     except OSError as exc:

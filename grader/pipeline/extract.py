@@ -72,6 +72,9 @@ DYNAMIC = frozenset({"exec", "eval", "globals", "vars", "locals", "setattr", "de
 IPYTHON_NAMES = frozenset({"display", "get_ipython", "In", "Out", "exit", "quit", "__name__", "__file__",
                            "__builtins__", "__doc__"})
 _END = float("inf")
+# modules a notebook may import that grading never runs: the student self-check (not installed where it is
+# graded), by its released name and by its name in a checkout
+SKIPPED_IMPORTS = ("dlgrade_check", "grader.student")
 
 
 @dataclass(frozen=True)
@@ -139,16 +142,20 @@ class _Unit:
     """(name, method) of every method call on a name: a mutation unless the name is a module or the method pure."""
 
 
-def extract(sub: Submission, roots=None, *, aliases: dict | None = None, known=()) -> Extraction:
+def extract(sub: Submission, roots=None, *, aliases: dict | None = None, known=(),
+            history: bool = False) -> Extraction:
     """The slice of ``sub`` that the names ``roots`` need, in notebook order, plus warnings.
 
     ``roots``: the submission's names the grader will call or read (default:
     every function and class). ``aliases`` maps a root to other names the
     grader also accepts for it; ``known`` are names bound before the
     submission runs (the skeleton's provided code), never reported as missing.
+    ``history``: the cells are a live kernel's inputs in execution order (the
+    student self-check), where running a cell again redefines its names and a
+    cell that did not parse defined nothing: neither is worth a warning there.
     """
     warnings: list[str] = []
-    units = _units(sub, warnings)
+    units = _units(sub, warnings, history)
     layout: dict[str, list[int]] = {}
     for u in units:
         layout.setdefault(u.label, []).append(u.pos)
@@ -232,7 +239,8 @@ def extract(sub: Submission, roots=None, *, aliases: dict | None = None, known=(
                         "assignment of the notebook is kept for them, other top-level statements may be missing")
     statements = tuple(Statement(u.label, u.source, u.kind, tuple(sorted(u.binds | u.mutates)), u.line, u.pos)
                        for u in units if u.pos in kept)
-    _redefinitions(units, warnings)
+    if not history:
+        _redefinitions(units, warnings)
     return Extraction(statements, tuple(warnings), needs, reads, unbound, len(units) - len(statements),
                       {k: tuple(v) for k, v in layout.items()})
 
@@ -257,10 +265,10 @@ def bound_names(source: str) -> set[str]:
         tree = ast.parse(source)
     except (SyntaxError, ValueError):
         return set()
-    return {n for node in tree.body for n in _symbols(node, ast.unparse(node))[0]}
+    return {n for node in tree.body for n in _symbols(node, ast.unparse(node), _flat(node))[0]}
 
 
-def _units(sub: Submission, warnings: list[str]) -> list[_Unit]:
+def _units(sub: Submission, warnings: list[str], history: bool = False) -> list[_Unit]:
     units: list[_Unit] = []
     for cell in sub.code_cells():
         label = cell_label(sub, cell)
@@ -272,6 +280,8 @@ def _units(sub: Submission, warnings: list[str]) -> list[_Unit]:
         try:
             tree = ast.parse(src)
         except (SyntaxError, ValueError, MemoryError, RecursionError) as exc:
+            if history:
+                continue
             if isinstance(exc, SyntaxError):
                 line = (exc.text or "").strip()
                 why = f"syntax error on line {exc.lineno}: {exc.msg}" + (f" (`{line[:60]}`)" if line else "")
@@ -281,6 +291,8 @@ def _units(sub: Submission, warnings: list[str]) -> list[_Unit]:
             continue
         lines = src.splitlines(keepends=True)
         for node in tree.body:
+            if _skipped_import(node):
+                continue
             start, text = _segment(lines, node)
             units.append(_analyse(len(units), label, node, text, start))
     return units
@@ -300,11 +312,20 @@ def _segment(lines: list[str], node: ast.stmt) -> tuple[int, str]:
 
 def _analyse(pos: int, label: str, node: ast.stmt, text: str, line: int) -> _Unit:
     kind = _kind(node)
-    binds, reads, global_writes = _symbols(node, text)
+    nodes = _flat(node)
+    binds, reads, global_writes = _symbols(node, text, nodes)
     u = _Unit(pos, label, node, text, line, kind, binds, reads, global_writes=global_writes)
     if kind not in ("def", "class", "import", "try-import"):
-        _mutations(node, u)
+        _mutations(nodes if nodes is not None else _walk_top(node), u)
     return u
+
+
+def _flat(node) -> list | None:
+    """All nodes of a simple statement without nested scopes (most constants), or None."""
+    if not isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Expr, ast.Delete)):
+        return None
+    nodes = list(ast.walk(node))
+    return None if any(isinstance(n, _SCOPES + (ast.NamedExpr,)) for n in nodes) else nodes
 
 
 def _kind(node) -> str:
@@ -321,8 +342,21 @@ def _kind(node) -> str:
     return "code"
 
 
-def _symbols(node: ast.stmt, text: str) -> tuple[set[str], set[str], set[str]]:
-    """(names bound at top level, global names read anywhere in it, names assigned through ``global``)."""
+def _symbols(node: ast.stmt, text: str, nodes: list | None = None) -> tuple[set[str], set[str], set[str]]:
+    """(names bound at top level, global names read anywhere in it, names assigned through ``global``).
+
+    ``nodes``: the statement's nodes when it has no nested scope (:func:`_flat`): read directly, no symtable.
+    """
+    if isinstance(node, (ast.Import, ast.ImportFrom)):
+        return {(a.asname or a.name).split(".")[0] for a in node.names if a.name != "*"}, set(), set()
+    if nodes is not None:
+        binds, reads = set(), set()
+        for n in nodes:
+            if isinstance(n, ast.Name):
+                (binds if isinstance(n.ctx, (ast.Store, ast.Del)) else reads).add(n.id)
+        if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
+            reads.add(node.target.id)
+        return binds, reads, set()
     try:
         table = symtable.symtable(text, "cell", "exec")
     except (SyntaxError, ValueError, RecursionError, MemoryError):
@@ -344,7 +378,25 @@ def _symbols(node: ast.stmt, text: str) -> tuple[set[str], set[str], set[str]]:
         todo.extend(t.get_children())
     if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
         reads.add(node.target.id)
+    if isinstance(node, (ast.For, ast.AsyncFor, ast.With, ast.AsyncWith)):
+        # `for k in K: table[k] = ...`: k is the statement's own, not an earlier binding's
+        own = {n.id for t in _targets(node) for n in ast.walk(t) if isinstance(n, ast.Name)}
+        outer = {n.id for e in _heads(node) for n in ast.walk(e) if isinstance(n, ast.Name)}
+        reads -= own - outer
     return binds, reads, gw
+
+
+def _targets(node):
+    if isinstance(node, (ast.For, ast.AsyncFor)):
+        return [node.target]
+    return [i.optional_vars for i in node.items if i.optional_vars is not None]
+
+
+def _heads(node):
+    """The expressions a loop or ``with`` evaluates before binding its targets."""
+    if isinstance(node, (ast.For, ast.AsyncFor)):
+        return [node.iter]
+    return [i.context_expr for i in node.items]
 
 
 def _symbols_by_ast(node) -> tuple[set[str], set[str], set[str]]:
@@ -381,8 +433,8 @@ def _root(node) -> str | None:
     return node.id if isinstance(node, ast.Name) else None
 
 
-def _mutations(node: ast.stmt, u: _Unit) -> None:
-    for n in _walk_top(node):
+def _mutations(nodes, u: _Unit) -> None:
+    for n in nodes:
         if isinstance(n, (ast.Attribute, ast.Subscript)) and isinstance(n.ctx, (ast.Store, ast.Del)):
             r = _root(n.value)
             if r:
@@ -410,8 +462,8 @@ def _resolve_effects(units: list[_Unit]) -> None:
     modules = {n for n, kinds in bound_by.items() if kinds <= {"import", "try-import"}}
     for u in units:
         for r, method in u.method_roots:
-            if r in modules:
-                if MODULE_STATE.search(method):
+            if r in modules:  # a seed set on its own line, not one inside a loop of experiments
+                if MODULE_STATE.search(method) and isinstance(u.node, (ast.Expr, ast.Assign)):
                     u.mutates.add(r)
             elif method not in NON_MUTATING:
                 u.mutates.add(r)
@@ -480,6 +532,17 @@ def strip_ipython(source: str) -> tuple[str, str | None]:
         else:
             out.append(ln)
     return "\n".join(out), None
+
+
+def _skipped_import(node) -> bool:
+    """``import dlgrade_check`` (or a ``try`` of such imports only): never run in grading."""
+    if isinstance(node, ast.Try) and _kind(node) == "try-import":
+        imports = [n for n in node.body if not isinstance(n, ast.Pass)]
+        return bool(imports) and all(_skipped_import(n) for n in imports)
+    if not isinstance(node, (ast.Import, ast.ImportFrom)) or (isinstance(node, ast.ImportFrom) and node.level):
+        return False
+    mods = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+    return bool(mods) and all(any(m == s or m.startswith(s + ".") for s in SKIPPED_IMPORTS) for m in mods)
 
 
 def _dotted(node) -> str | None:

@@ -227,7 +227,7 @@ class ReferenceKeys:
         return key
 
     def _mistakes(self, items):
-        return [m for m in _authoring().mutants.mistakes_of(self.rubric) if m.item in items]
+        return [m for m in _mistake_index(self.rubric.path, self.key_version) if m.item in items]
 
     def mutants(self, items: list[str]) -> dict[str, dict[CaseKey, Outcome]]:
         return {m.name: _mutant_key_cached(self.rubric.path, self.key_version, m.name, self.full)
@@ -256,14 +256,43 @@ def _item_key_cached(path, version: str, item_id: str, full: bool) -> dict:
     return key
 
 
+@dataclass(frozen=True)
+class MistakeInfo:
+    """What grading needs of a known mistake (the mutant itself stays in ``reference.mistakes``)."""
+
+    name: str
+    item: str
+    feedback: str
+
+
+@lru_cache(maxsize=64)
+def _mistake_index(path, version: str) -> tuple[MistakeInfo, ...]:
+    """The rubric's known mistakes, cached beside its keys: grading a batch imports no reference code."""
+    rubric = load_rubric_cached(path)
+    cached = cache_dir() / "keys" / f"{rubric.assignment}-{version}" / "mistakes.json"
+    try:
+        data = json.loads(cached.read_text())
+        if data.get("format") == KEY_FORMAT:
+            return tuple(MistakeInfo(str(m["name"]), str(m["item"]), str(m["feedback"])) for m in data["mistakes"])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        pass
+    out = tuple(MistakeInfo(m.name, m.item, m.feedback) for m in _authoring().mutants.mistakes_of(rubric))
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=cached.parent, prefix=".mistakes.", suffix=".json")
+    with os.fdopen(fd, "w") as f:
+        json.dump({"format": KEY_FORMAT, "mistakes": [vars(m) for m in out]}, f)
+    os.replace(tmp, cached)
+    return out
+
+
 @lru_cache(maxsize=512)
 def _mutant_key_cached(path, version: str, name: str, full: bool) -> dict:
     rubric = load_rubric_cached(path)
-    m = next(x for x in _authoring().mutants.mistakes_of(rubric) if x.name == name)
     stem = _stem(rubric, version, f"mutant-{name}", full)
     cached = load_key(stem)
     if cached is not None:
         return cached
+    m = next(x for x in _authoring().mutants.mistakes_of(rubric) if x.name == name)
     key = compute_key(rubric, _authoring().mutants.mutant_namespace(rubric, m), full=full, items={m.item})
     save_key(stem, key)
     return key

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,6 +54,12 @@ class Submission:
     """Manual items' answer cells, by item id."""
     images: tuple[tuple[int, str], ...] = ()
     """(cell index, base64 PNG) of the figures saved in the notebook's outputs (for the report)."""
+    files: tuple[str, ...] = ()
+    """The files read, relative to the submission (a folder's chosen notebooks, in the order read)."""
+    ignored: tuple[tuple[str, str], ...] = ()
+    """Files of a folder that were not read, with the reason (drafts, older versions: :func:`choose_files`)."""
+    assignment: str | None = None
+    """The assignment the notebook's ``dlgrade`` metadata names (the skeleton writes it), if any."""
 
     def code_cells(self) -> list[Cell]:
         return [c for c in self.cells if c.kind == "code"]
@@ -65,13 +72,129 @@ def student_id(path: Path) -> str:
 
 MAX_PARTS = 10
 
+# ----------------------------------------------------------------------------
+# several notebooks in one folder: parts, versions and drafts
 
-def resolve(path: Path) -> list[Path]:
+_DRAFT = re.compile(r"(draft|drafts|old|older|backup|bak|copy|tmp|temp|scratch|unused|checkpoint|orig)\d*")
+_VERSION = re.compile(r"(?:v|ver|version|rev)(\d+)")
+_COPY_OF = re.compile(r"^copy of\s+")
+_DOWNLOAD_COPY = re.compile(r"\s*\(\d+\)$")  # "hw (1)": a second download of the same file
+
+
+@dataclass(frozen=True)
+class NameParts:
+    """What a file name says about itself: see :func:`choose_files`."""
+
+    base: str
+    """The name without its version, draft and copy marks (lower case, letters and digits)."""
+    draft: bool
+    """Named like a draft, an old version, a backup or a copy."""
+    final: bool
+    version: int
+    """``v2`` -> 2; 0 without a version mark."""
+
+
+def name_parts(filename: str) -> NameParts:
+    stem = Path(filename).stem.lower().strip()
+    draft = stem.endswith("~") or bool(_COPY_OF.match(stem)) or bool(_DOWNLOAD_COPY.search(stem))
+    stem = _DOWNLOAD_COPY.sub("", _COPY_OF.sub("", stem.rstrip("~")))
+    base, final, version = [], False, 0
+    for tok in re.findall(r"[a-z]+\d*|\d+", stem):
+        if _DRAFT.fullmatch(tok):
+            draft = True
+        elif tok == "final":
+            final = True
+        elif m := _VERSION.fullmatch(tok):
+            version = max(version, int(m.group(1)))
+        else:
+            base.append(tok)
+    return NameParts("".join(base), draft, final, version)
+
+
+@dataclass(frozen=True)
+class Choice:
+    files: tuple[Path, ...]
+    """What to read, in order."""
+    ignored: tuple[tuple[Path, str], ...] = ()
+    """What not to read, and why (one sentence each, naming the file graded instead)."""
+
+
+def _named_like(parts: NameParts, prefer) -> bool:
+    return any(p and p in parts.base for p in (re.sub(r"[^a-z0-9]", "", x.lower()) for x in prefer))
+
+
+def choose_files(paths: list[Path], *, prefer: tuple[str, ...] = (), mtime=None) -> Choice:
+    """Which of a folder's notebooks (or modules) make up the submission.
+
+    A folder may hold the parts of one submission (``tutorial1.ipynb``,
+    ``tutorial2.ipynb``: all are read) next to drafts and older versions of
+    them (not read). The rule:
+
+    1. A name that looks like a draft, an old version, a backup or a copy
+       (the words draft, old, backup, bak, copy, tmp, temp, scratch, unused,
+       checkpoint, orig; ``Copy of ...``; ``... (1)``; a trailing ``~``) is not
+       read while some other file does not look like one.
+    2. Files whose names are the same once the marks ``v2``, ``final`` and those
+       of 1 are taken out (``hw_v1``, ``hw_v2``, ``hw_final``, ``hw (1)``) are
+       versions of one file: one is read, the first by these, in order: not
+       named like a draft; marked ``final``; the highest ``vN``; the most
+       recently modified (within the submission); a tie is said so in the reason.
+    3. The files left are parts, read in name order, except that a part named
+       like the assignment (``prefer``, e.g. ``signal-propagation.ipynb`` or
+       ``hw3_signal_propagation.ipynb``) is read last, so its definitions win
+       over the same names in other parts (the grader warns about each such
+       name).
+
+    ``mtime(path)`` defaults to the file's modification time.
+    """
+    if mtime is None:
+        def mtime(p):
+            try:
+                return os.stat(p).st_mtime
+            except OSError:
+                return 0.0
+    info = {p: name_parts(p.name) for p in paths}
+    ignored: list[tuple[Path, str]] = []
+    if any(not i.draft for i in info.values()):
+        keep = [p for p in paths if not info[p].draft]
+        drafts = [p for p in paths if info[p].draft]
+    else:
+        keep, drafts = list(paths), []
+    groups: dict[str, list[Path]] = {}
+    for p in keep:
+        groups.setdefault(info[p].base, []).append(p)
+    chosen = []
+    for members in groups.values():
+        rank = {p: (info[p].final, info[p].version, round(mtime(p)), p.name) for p in members}
+        ordered = sorted(members, key=lambda p: rank[p], reverse=True)
+        best = ordered[0]
+        chosen.append(best)
+        for other in ordered[1:]:
+            a, b = rank[best], rank[other]
+            if a[0] != b[0]:
+                why = f"{best.name} is marked final"
+            elif a[1] != b[1]:
+                why = f"{best.name} has the higher version number"
+            elif a[2] != b[2]:
+                why = f"{best.name} is newer"
+            else:
+                why = f"a tie: both have the same time, so the last by name, {best.name}, was graded; check it is the one"
+            ignored.append((other, f"{other.name}: another version of {best.name}, not graded ({why})"))
+    chosen.sort(key=lambda p: (_named_like(info[p], prefer), str(p)))
+    names = ", ".join(p.name for p in chosen)
+    for p in drafts:
+        ignored.append((p, f"{p.name}: named like a draft, backup or copy, not graded (graded: {names})"))
+    ignored.sort(key=lambda x: str(x[0]))
+    return Choice(tuple(chosen), tuple(ignored))
+
+
+def resolve(path: Path, *, prefer: tuple[str, ...] = ()) -> Choice:
     """The file(s) to grade for ``path``: the file itself, or the notebooks of a folder.
 
     A folder may hold several notebooks (e.g. a course's Tutorials 1-3): they
-    are read in name order as one submission. ``.py`` files count only when
-    the folder has no notebook. Symlinks are not followed while walking.
+    are read as one submission, drafts and older versions left out
+    (:func:`choose_files`). ``.py`` files count only when the folder has no
+    notebook. Symlinks are not followed while walking.
     """
     path = Path(path)
     if path.is_dir() and not path.is_symlink():
@@ -85,12 +208,13 @@ def resolve(path: Path) -> list[Path]:
         notebooks = [p for p in found if p.suffix == ".ipynb"] or found
         if not notebooks:
             raise SubmissionError(f"{path} is a folder with no .ipynb or .py file in it")
-        if len(notebooks) > MAX_PARTS:
-            raise SubmissionError(f"{path} holds {len(notebooks)} notebooks; at most {MAX_PARTS} are read")
-        return notebooks
+        choice = choose_files(notebooks, prefer=prefer)
+        if len(choice.files) > MAX_PARTS:
+            raise SubmissionError(f"{path} holds {len(choice.files)} notebooks; at most {MAX_PARTS} are read")
+        return choice
     if not os.path.lexists(path):
         raise SubmissionError(f"{path} does not exist")
-    return [path]
+    return Choice((path,))
 
 
 def read_bytes_safely(path: Path, root: Path, max_bytes: int = None) -> bytes:
@@ -128,15 +252,22 @@ def read_bytes_safely(path: Path, root: Path, max_bytes: int = None) -> bytes:
     return data
 
 
-def read_submission(path: str | Path) -> Submission:
-    """Read one submission; raises :class:`SubmissionError` with the reason."""
+def read_submission(path: str | Path, *, prefer: tuple[str, ...] = ()) -> Submission:
+    """Read one submission; raises :class:`SubmissionError` with the reason.
+
+    ``prefer``: the assignment's name, so that of a folder's notebooks the one
+    named like it wins (:func:`choose_files`).
+    """
     given = Path(path)
-    parts = resolve(given)
+    choice = resolve(given, prefer=prefer)
+    parts = list(choice.files)
     root = given if given.is_dir() and not given.is_symlink() else given.parent
+    rel = tuple(os.path.relpath(p, root) for p in parts)
+    ignored = tuple((os.path.relpath(p, root), why) for p, why in choice.ignored)
     if len(parts) == 1:
         sub = _read_file(parts[0], root)
-        return Submission(sub.path, given.name, sub.kind, sub.cells, sub.sha256, sub.answers, sub.images) \
-            if given.is_dir() else sub
+        return Submission(sub.path, given.name if given.is_dir() else sub.student, sub.kind, sub.cells, sub.sha256,
+                          sub.answers, sub.images, rel, ignored, sub.assignment)
     subs = [_read_file(p, root) for p in parts]
     cells = tuple(Cell(c.index, c.kind, c.source, c.item, f"{s.path.name}") for s in subs for c in s.cells)
     answers: dict[str, str] = {}
@@ -145,7 +276,8 @@ def read_submission(path: str | Path) -> Submission:
             answers[k] = (answers.get(k, "") + "\n\n" + v).strip()
     digest = hashlib.sha256("".join(s.sha256 for s in subs).encode()).hexdigest()
     return Submission(given, given.name, "notebook" if all(s.kind == "notebook" for s in subs) else "module",
-                      cells, digest, answers, tuple(i for s in subs for i in s.images))
+                      cells, digest, answers, tuple(i for s in subs for i in s.images), rel, ignored,
+                      next((s.assignment for s in subs if s.assignment), None))
 
 
 def _read_file(path: Path, root: Path) -> Submission:
@@ -176,7 +308,10 @@ def _read_file(path: Path, root: Path) -> Submission:
         cells.append(Cell(i, kind, src, item))
         if item:
             answers[item] = (answers.get(item, "") + "\n\n" + src).strip()
-    return Submission(path, sid, "notebook", tuple(cells), digest, answers, _images(nb))
+    meta = nb.get("metadata", {}).get("dlgrade") if isinstance(nb.get("metadata"), dict) else None
+    declared = meta.get("assignment") if isinstance(meta, dict) else None
+    return Submission(path, sid, "notebook", tuple(cells), digest, answers, _images(nb),
+                      assignment=declared if isinstance(declared, str) and declared else None)
 
 
 def _images(nb, limit: int = 12, max_chars: int = 2_000_000) -> tuple[tuple[int, str], ...]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -87,8 +88,29 @@ def make_plan(rubric: Rubric, opts: Options, keys) -> Plan:
 _PLANS: dict[tuple, Plan] = {}
 
 
+class _LazyNamespace(Mapping):
+    """The reference's globals, imported on first use: a plan without ``{ref: ...}`` inputs never imports it."""
+
+    def __init__(self, keys):
+        self._keys, self._ns = keys, None
+
+    def _get(self) -> dict:
+        if self._ns is None:
+            self._ns = self._keys.namespace
+        return self._ns
+
+    def __getitem__(self, k):
+        return self._get()[k]
+
+    def __iter__(self):
+        return iter(self._get())
+
+    def __len__(self):
+        return len(self._get())
+
+
 def _make_plan(rubric: Rubric, opts: Options, keys) -> Plan:
-    ns = keys.namespace
+    ns = _LazyNamespace(keys)
     calls, arrays_all, timeouts, groups, index, uses = [], {}, {}, {}, {}, {}
     seen: dict[str, str] = {}
     items = tuple(selected_items(rubric, opts))

@@ -46,13 +46,14 @@ def compare_case(check: Check, got, expected) -> Comparison:
     try:
         got_p = prepare(check, got)
     except Exception as exc:  # noqa: BLE001 - a malformed student value
-        return Comparison(False, 0.0, f"{label}: the returned value has the wrong structure ({type(exc).__name__}: {exc})")
+        return Comparison.plain(False, 0.0, f"{label}: the returned value has the wrong structure "
+                                            f"({type(exc).__name__}: {exc})")
     expects = COMPARATORS[check.compare.kind].expects
     if expects == "band":
         band = check.expected.band
         if band is None:
             why = "changed since it was calibrated" if check.expected.stale else "is not calibrated yet"
-            return Comparison(False, 0.0, f"{label}: this check {why} (run `dlgrade calibrate`)")
+            return Comparison.plain(False, 0.0, f"{label}: this check {why} (run `dlgrade calibrate`)")
         if expected is not None:  # the reference's value gives the shape a correct answer has
             try:
                 want = np.shape(as_numeric(prepare(check, expected)))
@@ -60,7 +61,7 @@ def compare_case(check: Check, got, expected) -> Comparison:
                 want = None
             have = np.shape(as_numeric(got_p)) if as_numeric(got_p) is not None else None
             if want is not None and have is not None and have != want:
-                return Comparison(False, 0.0, f"{label}: wrong shape: got {have}, expected {want}", ("shape", have))
+                return Comparison.plain(False, 0.0, f"{label}: wrong shape: got {have}, expected {want}", ("shape", have))
         return compare("band", got_p, band, label=label)
     if expects == "nothing":
         return compare(check.compare.kind, got_p, None, label=label, **check.compare.params)
@@ -91,29 +92,37 @@ def score_check(check: Check, cases: list[CaseData], mistakes: dict[str, str]) -
     results, comparisons = [], []
     for i, case in enumerate(cases):
         if case.expected_error is not None and check.expected == "reference":
-            comp = Comparison(False, 0.0, f"{label}: the reference itself failed ({case.expected_error}); tell the TA")
-        elif case.status != "ok":
-            comp = Comparison(False, 0.0, _describe_failure(label, case))
+            comp = Comparison(False, 0.0, f"{label}: the reference itself failed ({case.expected_error}); tell the TA",
+                              hint=f"{label}: could not be graded (the reference failed); tell the TA")
+        elif case.status != "ok":  # the submission's own failure: nothing of the key in it
+            comp = Comparison.plain(False, 0.0, _describe_failure(label, case))
         else:
             comp = compare_case(check, case.value, case.expected)
-        if case.incomplete and not comp.passed:
+        if case.incomplete and not comp.passed:  # the reason is about the student's own code: both forms
             comp = Comparison(False, comp.fraction, f"{comp.message.rstrip('.')}. Incomplete code: {case.incomplete}",
-                              comp.evidence)
+                              comp.evidence, f"{comp.hint.rstrip('.')}. Incomplete code: {case.incomplete}"
+                              if comp.hint else f"Incomplete code: {case.incomplete}")
         comparisons.append(comp)
-        results.append(CaseResult(i, CaseStatus(case.status), comp.passed, comp.message, case.seconds))
+        results.append(CaseResult(i, CaseStatus(case.status), comp.passed, comp.message, case.seconds, comp.hint))
     n_pass = sum(r.passed for r in results)
     fraction = n_pass / len(results)
     passed = n_pass == len(results)
     failed = [r for r in results if not r.passed]
     complete = not any(c.incomplete for c in cases)  # a mistake is named only on complete evidence
     mistake = None if passed or not complete else _match_mistake(check, cases, comparisons, mistakes)
-    if passed:
-        msg = results[0].message if len(results) == 1 else f"{label}: all {len(results)} cases pass"
-    else:
-        first = failed[0].message
-        msg = first if len(results) == 1 else f"{first} ({len(failed)} of {len(results)} cases fail)"
+    msg, hint = (_check_sentence(label, results, failed, attr) for attr in ("message", "hint"))
     return CheckResult(check.name, passed, fraction, check.weight, msg, mistake,
-                       mistakes.get(mistake) if mistake else None, tuple(results))
+                       mistakes.get(mistake) if mistake else None, tuple(results), hint)
+
+
+def _check_sentence(label: str, results: list[CaseResult], failed: list[CaseResult], attr: str) -> str:
+    """A check's sentence from its cases' ``message`` (or, the same way, their ``hint``)."""
+    if not failed:
+        return getattr(results[0], attr) if len(results) == 1 else f"{label}: all {len(results)} cases pass"
+    first = getattr(failed[0], attr)
+    if not first:
+        return ""
+    return first if len(results) == 1 else f"{first} ({len(failed)} of {len(results)} cases fail)"
 
 
 def _match_mistake(check: Check, cases: list[CaseData], comparisons, mistakes) -> str | None:
@@ -160,32 +169,45 @@ def _match_mistake(check: Check, cases: list[CaseData], comparisons, mistakes) -
 
 def score_item(item: Item, check_results: list[CheckResult]) -> ItemResult:
     if not check_results:  # every check is a `full` one and this run is not: nothing was judged
-        return ItemResult(item.id, item.title, 0.0, item.points, ItemStatus.NOT_RUN,
-                          "not run: all of this item's checks are long (`full`) ones; grade with --full",
-                          item.visibility)
+        msg = "not run: all of this item's checks are long (`full`) ones; grade with --full"
+        return ItemResult(item.id, item.title, 0.0, item.points, ItemStatus.NOT_RUN, msg, item.visibility,
+                          hint=msg, show_expected=item.show_expected)
     total_w = sum(c.weight for c in check_results) or 1.0
     frac = sum(c.weight * c.fraction for c in check_results) / total_w
     points = round(item.points * frac, 6)
     if all(c.passed for c in check_results):
-        status, msg = ItemStatus.PASSED, "; ".join(c.message for c in check_results[:2])
+        status = ItemStatus.PASSED
     else:
-        bad = [c for c in check_results if not c.passed]
         status = ItemStatus.PARTIAL if points > 0 else ItemStatus.FAILED
-        msg = bad[0].message
-        if bad[0].mistake_feedback:
-            msg += f" Known mistake: {bad[0].mistake_feedback}"
-    return ItemResult(item.id, item.title, points, item.points, status, msg, item.visibility, tuple(check_results))
+    msg, hint = (_item_sentence(check_results, attr) for attr in ("message", "hint"))
+    return ItemResult(item.id, item.title, points, item.points, status, msg, item.visibility, tuple(check_results),
+                      hint=hint, show_expected=item.show_expected)
+
+
+def _item_sentence(check_results: list[CheckResult], attr: str) -> str:
+    """An item's sentence from its checks' ``message`` (or, the same way, their ``hint``)."""
+    bad = [c for c in check_results if not c.passed]
+    if not bad:
+        return "; ".join(s for s in (getattr(c, attr) for c in check_results[:2]) if s or attr == "message")
+    text = getattr(bad[0], attr)
+    if bad[0].mistake_feedback:
+        if attr == "hint" and text and not text.endswith((".", ")")):
+            text += "."
+        text = (text + " " if text else "") + f"Known mistake: {bad[0].mistake_feedback}"
+    return text
 
 
 def manual_item(item: Item) -> ItemResult:
-    return ItemResult(item.id, item.title, 0.0, item.points, ItemStatus.MANUAL,
-                      "marked by a TA (`dlgrade manual export`)", item.visibility)
+    msg = "marked by a TA (`dlgrade manual export`)"
+    return ItemResult(item.id, item.title, 0.0, item.points, ItemStatus.MANUAL, msg, item.visibility,
+                      hint=msg, show_expected=item.show_expected)
 
 
 def failed_item(item: Item, reason: str) -> ItemResult:
     if item.manual:
         return manual_item(item)
-    return ItemResult(item.id, item.title, 0.0, item.points, ItemStatus.NOT_RUN, reason, item.visibility)
+    return ItemResult(item.id, item.title, 0.0, item.points, ItemStatus.NOT_RUN, reason, item.visibility,
+                      hint=reason, show_expected=item.show_expected)
 
 
 def score_items(items, *, full: bool, outcomes: dict, index: dict, key: dict, mutant_keys: dict,
@@ -255,7 +277,7 @@ def follow_through(items, results: list[ItemResult], reads: dict[str, frozenset[
         names = ", ".join(f"`{n}`" for n, _ in upstream)
         which = ", ".join(dict.fromkeys(u for _, u in upstream))
         note = f"{item.id} uses your {names}, which failed {which}: fix {which} first."
-        msg = res.message.split(" Known mistake: ")[0]
         checks = tuple(replace(c, mistake=None, mistake_feedback=None) for c in res.checks)
-        out.append(replace(res, message=f"{note} {msg}", checks=checks))
+        msg, hint = (_item_sentence(list(checks), attr) for attr in ("message", "hint"))
+        out.append(replace(res, message=f"{note} {msg}", hint=f"{note} {hint}".rstrip(), checks=checks))
     return out

@@ -170,7 +170,8 @@ READ_PATH = r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$"
 
 class Step(_Strict):
     """One step of a case: a call (``let`` binds its value), reading a top-level value of the executed
-    notebook (``read``), or seeding torch / numpy's global state."""
+    notebook (``read``), seeding torch / numpy's global state, or setting a let-bound module's parameters
+    (``set_params``, matched by shape, from ``args[0]``)."""
 
     call: str | None = None
     args: list[Any] = []
@@ -181,14 +182,20 @@ class Step(_Strict):
     student's notebook computed. Only in items marked ``needs: full``."""
     torch_seed: int | None = None
     np_seed: int | None = None
+    set_params: str | None = None
+    """A let-bound ``nn.Module``: its parameters get the arrays of ``args[0]``, each to the parameter of
+    its shape (not by name or creation order), so a check can judge outputs for given parameters."""
 
     @model_validator(mode="after")
     def _one_action(self):
-        actions = [n for n in ("call", "read", "torch_seed", "np_seed") if getattr(self, n) is not None]
+        actions = [n for n in ("call", "read", "torch_seed", "np_seed", "set_params") if getattr(self, n) is not None]
         if len(actions) != 1:
-            raise ValueError(f"a step needs exactly one of call, read, torch_seed, np_seed (got {actions or 'none'})")
+            raise ValueError("a step needs exactly one of call, read, torch_seed, np_seed, set_params "
+                             f"(got {actions or 'none'})")
         if self.read is not None and (self.args or self.kwargs):
             raise ValueError("a read step takes no args or kwargs (it reads a value; call a function with `call`)")
+        if self.set_params is not None and (len(self.args) != 1 or self.kwargs or self.let):
+            raise ValueError("set_params takes one argument, the list of arrays (args: [[...]]), and no let")
         return self
 
 
@@ -253,6 +260,9 @@ class Item(_Strict):
     title: str
     points: float = Field(ge=0)
     visibility: Literal["public", "hidden"] = "hidden"
+    show_expected: bool = False
+    """Students may see this hidden item's expected values and bands in their feedback (default: only passed /
+    failed and the reason in words, :func:`grader.model.student_view`). Public items always show them."""
     manual: bool = False
     description: str = ""
     prompt: str = ""

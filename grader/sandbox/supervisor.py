@@ -409,9 +409,9 @@ class _Job:
             status = _read_status(status_r, time.monotonic() + 5)
             return finished, None, None, warnings
         except _Timeout:
+            limit = self.timeouts.get(current, lim.timeout_s)
             msg = self._budget_msg(deadline) or (
-                f"stopped after {self.timeouts.get(current, lim.timeout_s):.0f} s (time limit); "
-                "look for an infinite loop or a far too expensive computation")
+                f"it took longer than {limit:.0f} s, this call's time limit, and was stopped")
             return finished, current, ("timeout", msg), warnings
         except _Dead:
             status = _read_status(status_r, time.monotonic() + 5)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from reference.backprop import LR_SCALE, N_INPUT, forward, init_weights, train
+from reference.backprop import N_INPUT, accuracy, forward, gradients
 from reference.mistakes import mistake
 
 
@@ -71,10 +71,36 @@ def accuracy__count_not_fraction(yhat, Y):
     return float(np.sum(np.sign(yhat) == Y))
 
 
-@mistake(item="B6", replaces="train_with_scale",
-         feedback="The sheet's learning rate is 0.1/P with P the number of training "
-                  "examples; lr = 0.1 makes full-batch gradient descent diverge.")
-def train_with_scale__lr_not_divided_by_P(X_train, Y_train, X_test, Y_test, weight_scale, rng,
-                                          n_iter=5000, n_h1=50, n_h2=50):
-    weights = init_weights(n_h1, n_h2, weight_scale, rng)
-    return train(X_train, Y_train, X_test, Y_test, weights, LR_SCALE, n_iter)
+@mistake(item="B6", replaces="train",
+         feedback="Use the lr you are given on the gradient of the summed loss, W <- W - lr dL/dW: "
+                  "dividing the step by P again (a mean gradient) turns the sheet's lr = 0.1/P into 0.1/P^2, "
+                  "so training slows down as the data set grows.")
+def train__step_divided_by_P(X_train, Y_train, X_test, Y_test, weights, lr, n_iter):
+    W1, W2, W3 = (np.array(W, dtype=np.float64, copy=True) for W in weights)
+    P = X_train.shape[1]
+    curves = {k: np.empty(n_iter + 1) for k in ("train_loss", "test_loss", "train_acc", "test_acc")}
+    for k in range(n_iter + 1):
+        for X, Y, name in ((X_train, Y_train, "train"), (X_test, Y_test, "test")):
+            yhat = forward(W1, W2, W3, X)[2]
+            curves[f"{name}_loss"][k] = 0.5 * float(np.sum((Y - yhat) ** 2))
+            curves[f"{name}_acc"][k] = accuracy(yhat, Y)
+        if k < n_iter:
+            dW1, dW2, dW3 = gradients(W1, W2, W3, X_train, Y_train)
+            W1, W2, W3 = W1 - lr * dW1 / P, W2 - lr * dW2 / P, W3 - lr * dW3 / P
+    return curves
+
+
+@mistake(item="B6", replaces="train",
+         feedback="Entry k of each curve is measured after k updates, entry 0 at the initial weights: "
+                  "you recorded after each update, so the curves start one step late.")
+def train__records_after_update(X_train, Y_train, X_test, Y_test, weights, lr, n_iter):
+    W1, W2, W3 = (np.array(W, dtype=np.float64, copy=True) for W in weights)
+    curves = {k: np.empty(n_iter + 1) for k in ("train_loss", "test_loss", "train_acc", "test_acc")}
+    for k in range(n_iter + 1):
+        dW1, dW2, dW3 = gradients(W1, W2, W3, X_train, Y_train)
+        W1, W2, W3 = W1 - lr * dW1, W2 - lr * dW2, W3 - lr * dW3
+        for X, Y, name in ((X_train, Y_train, "train"), (X_test, Y_test, "test")):
+            yhat = forward(W1, W2, W3, X)[2]
+            curves[f"{name}_loss"][k] = 0.5 * float(np.sum((Y - yhat) ** 2))
+            curves[f"{name}_acc"][k] = accuracy(yhat, Y)
+    return curves

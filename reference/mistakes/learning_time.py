@@ -163,12 +163,12 @@ def lambda1__other_eigenvalue(a, s, n_layers, tau):
 
 
 @mistake(item="E4", replaces="newton_step",
-         feedback="The Newton step goes against the gradient: delta_a = -(dE/da_i) / lambda1.")
+         feedback="The Newton step goes against the gradient: a^{t+1} = a^t - (dE/da_i) / lambda1.")
 def newton_step__sign(a, s, n_layers, tau):
     a = np.asarray(a, dtype=float)
     n = n_layers
     u = a ** (n - 1)
-    return -a * (s - u) / ((2 * n - 3) * u - (n - 2) * s)
+    return a - a * (s - u) / ((2 * n - 3) * u - (n - 2) * s)
 
 
 @mistake(item="E4", replaces="newton_step",
@@ -176,7 +176,16 @@ def newton_step__sign(a, s, n_layers, tau):
                   "gradient step with learning rate 1.")
 def newton_step__gradient_only(a, s, n_layers, tau):
     a = np.asarray(a, dtype=float)
-    return (s - a ** (n_layers - 1)) * a ** (n_layers - 2) / tau
+    return a + (s - a ** (n_layers - 1)) * a ** (n_layers - 2) / tau
+
+
+@mistake(item="E4", replaces="newton_step",
+         feedback="Eq. (18) gives the new weight a^{t+1}; you returned the change a^{t+1} - a^t (add a^t).")
+def newton_step__change_only(a, s, n_layers, tau):
+    a = np.asarray(a, dtype=float)
+    n = n_layers
+    u = a ** (n - 1)
+    return a * (s - u) / ((2 * n - 3) * u - (n - 2) * s)
 
 
 @mistake(item="E4", replaces="lambda1_opt",

@@ -207,6 +207,41 @@ def correlation_trajectory__covariance(x1, x2, sigma_w, sigma_b, width, depth, r
     return out
 
 
+@mistake(item="D5", replaces="correlation_trajectory",
+         feedback="Your trajectory correlates the activations x^l = tanh(h^l); c^l is the correlation of the "
+                  "pre-activations h^l = W^l x^{l-1} + b^l (Poole et al. eq. 5).")
+def correlation_trajectory__activations(x1, x2, sigma_w, sigma_b, width, depth, rng):
+    x = np.stack([np.asarray(x1, dtype=np.float64), np.asarray(x2, dtype=np.float64)], axis=1)
+    out = np.empty(depth)
+    n_in = x.shape[0]
+    for l in range(depth):
+        w, b = _random_layer(rng, width, n_in, sigma_w, sigma_b)
+        h = w @ x + b[:, None]
+        a = np.tanh(h)
+        q = a.T @ a / width
+        out[l] = q[0, 1] / np.sqrt(q[0, 0] * q[1, 1])
+        x = a
+        n_in = width
+    return out
+
+
+@mistake(item="D5", replaces="correlation_trajectory",
+         feedback="Your network leaves out the biases b^l: h^l = W^l x^{l-1} + b^l with b_i ~ N(0, sigma_b**2) "
+                  "(the shared bias is what keeps c* above 0 in the chaotic phase).")
+def correlation_trajectory__no_bias(x1, x2, sigma_w, sigma_b, width, depth, rng):
+    x = np.stack([np.asarray(x1, dtype=np.float64), np.asarray(x2, dtype=np.float64)], axis=1)
+    out = np.empty(depth)
+    n_in = x.shape[0]
+    for l in range(depth):
+        w, b = _random_layer(rng, width, n_in, sigma_w, sigma_b)
+        h = w @ x
+        q = h.T @ h / width
+        out[l] = q[0, 1] / np.sqrt(q[0, 0] * q[1, 1])
+        x = np.tanh(h)
+        n_in = width
+    return out
+
+
 # ----------------------------------------------------------------------------
 # D6: chi_1 from a Jacobian
 

@@ -115,6 +115,29 @@ def resolve_path(path, env, ctx, names_allowed=True):
     return obj
 
 
+def set_params_by_shape(module, values):
+    """Copy ``values`` (arrays) into ``module``'s parameters, each into the parameter of its shape.
+
+    Parameters are matched by shape, not by name or creation order, so a network built in any
+    order (or with functional activations) gets the same given parameters; parameters sharing a
+    shape take the arrays of that shape in registration order. The multiset of shapes must be the
+    module's, or this raises ``ValueError`` naming both.
+    """
+    torch = _torch()
+    params = list(module.parameters())
+    pool: dict[tuple, list] = {}
+    for v in values:
+        pool.setdefault(tuple(np.shape(v)), []).append(v)
+    have = sorted(tuple(p.shape) for p in params)
+    want = sorted(shape for shape, vs in pool.items() for _ in vs)
+    if have != want:
+        raise ValueError(f"the module's parameters have shapes {[list(s) for s in have]}, "
+                         f"expected {[list(s) for s in want]}")
+    with torch.no_grad():
+        for p in params:
+            p.copy_(torch.as_tensor(np.asarray(pool[tuple(p.shape)].pop(0)), dtype=p.dtype))
+
+
 def run_case(case, ctx):
     """Run one case (a list of steps) and return the value of ``returns``.
 
@@ -136,6 +159,10 @@ def run_case(case, ctx):
             last = read_value(str(step["read"]), ctx)
             if step.get("let"):
                 env[step["let"]] = last
+            continue
+        if "set_params" in step:
+            module = resolve_path(str(step["set_params"]), env, ctx, names_allowed=False)
+            set_params_by_shape(module, decode(step.get("args", []), env, ctx)[0])
             continue
         target = resolve_path(step["call"], env, ctx)
         args = decode(step.get("args", []), env, ctx)

@@ -55,7 +55,7 @@ def test_3(q_star):
             f"q_star{args} = {got!r}, expected {expected!r}"
 
 
-# D1, check 4 "q* at other points": allclose rtol=0.0 atol=1e-08, 1.33333 points
+# D1, check 4 "q* at other points": allclose rtol=0.0 atol=1e-06, 1.33333 points
 # (rubrics/signal-propagation.yaml v1; expected values from reference.signal_propagation)
 @test_case(name='q* at other points', points=1.333333)
 def test_4(q_star):
@@ -72,5 +72,5 @@ def test_4(q_star):
     ]:
         got = q_star(*args)
         assert np.shape(got) == np.shape(expected), f"q_star{args}: shape {np.shape(got)}"
-        assert np.allclose(got, expected, rtol=0.0, atol=1e-08), \
+        assert np.allclose(got, expected, rtol=0.0, atol=1e-06), \
             f"q_star{args} = {got!r}, expected {expected!r}"

@@ -21,7 +21,7 @@ def test_1(chi1):
             f"chi1{args} = {got!r}, expected {expected!r}"
 
 
-# D3, check 2 "chi_1 at other points": allclose rtol=0.0 atol=1e-08, 1.33333 points
+# D3, check 2 "chi_1 at other points": allclose rtol=0.0 atol=1e-06, 1.33333 points
 # (rubrics/signal-propagation.yaml v1; expected values from reference.signal_propagation)
 @test_case(name='chi_1 at other points', points=1.333333)
 def test_2(chi1):
@@ -38,5 +38,5 @@ def test_2(chi1):
     ]:
         got = chi1(*args)
         assert np.shape(got) == np.shape(expected), f"chi1{args}: shape {np.shape(got)}"
-        assert np.allclose(got, expected, rtol=0.0, atol=1e-08), \
+        assert np.allclose(got, expected, rtol=0.0, atol=1e-06), \
             f"chi1{args} = {got!r}, expected {expected!r}"
