@@ -7,7 +7,8 @@ run in one process on the same notebooks:
 - ``extract``: the extractor alone on every notebook of ``examples/`` and
   ``tests/corpus/`` plus a synthetic 2000-cell notebook (median of ``--repeat``);
 - ``grade``: :func:`grader.pipeline.grade_submission` of ``--grade`` notebooks
-  with each extractor's output (answer keys cached; the sandbox as configured).
+  with each extractor's output (answer keys cached; the sandbox as configured; the
+  two alternate, round by round).
 
     python benchmarks/slicing_speed.py [--repeat 5] [--baseline-rev REV]
 """
@@ -29,6 +30,7 @@ def baseline_extractor(rev: str):
     src = subprocess.run(["git", "-C", str(ROOT), "show", f"{rev}:grader/pipeline/extract.py"], check=True,
                          capture_output=True, text=True).stdout
     mod = types.ModuleType("whitelist_extract")
+    sys.modules[mod.__name__] = mod  # dataclasses look their module up
     exec(compile(src, "whitelist_extract.py", "exec"), mod.__dict__)  # noqa: S102 - our own code, from git
     return mod.extract
 
@@ -109,8 +111,11 @@ def bench_grade(path: Path, old, repeat: int):
 
     first = grade_submission(sub, plan, keys, opts)  # keys into the cache, zygote started
     base = grade_submission(sub, plan, keys, opts, extraction=whitelist())
-    g_old = timed(lambda: grade_submission(sub, plan, keys, opts, extraction=whitelist()), repeat)
-    g_new = timed(lambda: grade_submission(sub, plan, keys, opts), repeat)
+    olds, news = [], []
+    for _ in range(repeat):  # interleaved, so drift in the machine's load hits both alike
+        olds.append(timed(lambda: grade_submission(sub, plan, keys, opts, extraction=whitelist()), 1))
+        news.append(timed(lambda: grade_submission(sub, plan, keys, opts), 1))
+    g_old, g_new = statistics.median(olds), statistics.median(news)
     print(f"grade {path.relative_to(ROOT)}: whitelist {g_old:.3f} s ({base.score:g}/{base.max_score:g}), "
           f"slicing {g_new:.3f} s ({first.score:g}/{first.max_score:g}), ratio {g_new / g_old:.2f}")
 

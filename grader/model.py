@@ -30,7 +30,7 @@ MODES = ("auto", "full", "slice")
 """The values of :attr:`Options.mode` (``dlgrade grade --mode``)."""
 RESULT_FORMAT = 3
 """Version of :meth:`SubmissionResult.to_dict` (1: before the enum statuses and the ``format`` key; 2: before
-``hint``, ``show_expected``, ``files``, ``ignored`` and ``declared_assignment``)."""
+``hint``, ``show_expected``, ``files``, ``ignored``, ``declared_assignment`` and the checks' ``figures``)."""
 
 
 class CaseStatus(str, Enum):
@@ -108,6 +108,9 @@ class CheckResult:
     mistake_feedback: str | None = None
     cases: tuple[CaseResult, ...] = ()
     hint: str = ""
+    figures: tuple[dict, ...] = ()
+    """The figures the student's calls drew (checks with ``returns: figures``), for the report:
+    ``{"case": index, "png": base64 of a validated PNG, "title": str}``."""
 
 
 @dataclass(frozen=True)
@@ -258,7 +261,8 @@ def _in_words(passed: bool, mistake: str | None = None) -> str:
 
 def _item(i: dict) -> ItemResult:
     checks = tuple(CheckResult(**{**c, "cases": tuple(CaseResult(**{**k, "status": CaseStatus(k["status"])})
-                                                      for k in c.get("cases", ()))})
+                                                      for k in c.get("cases", ())),
+                                  "figures": tuple(dict(f) for f in c.get("figures", ()))})
                    for c in i.get("checks", ()))
     return ItemResult(**{**i, "status": ItemStatus(i["status"]), "checks": checks})
 

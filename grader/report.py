@@ -8,6 +8,12 @@ the assignment's ``reference/figures/<module>.py`` has
 ``make_reference_figures(out_dir)``, are drawn once per report and shown
 beside the student's.
 
+An item with figure checks (cases with ``returns: figures``) shows, in its
+row, the figure the student's call drew beside the one the reference drew on
+the same call (from the answer keys). Every image on a page is a PNG checked
+and rewritten by :func:`grader.judge.png.clean_png`, embedded as a ``data:`` URI;
+titles and labels are escaped like all other text.
+
 Model answers and answer keys never appear on a student page: it is rendered
 from :func:`grader.model.student_view` (hidden items in words, no expected
 values, bands or key version). The class overview is the TA's and keeps
@@ -25,10 +31,13 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from grader.export import rows
 from grader.model import round_points, student_view
+from grader.judge.figures import case_figures
+from grader.judge.figures import images as figure_images
 from grader.names import file_stem, page_name
 from grader.pipeline.executed import SUFFIX as EXECUTED_SUFFIX
-from grader.pipeline.keys import cache_dir, key_version
+from grader.pipeline.keys import ReferenceKeys, cache_dir, key_version
 from grader.pipeline.load import SubmissionError, read_submission
+from grader.judge.png import clean_b64_png
 from grader.rubric import Rubric
 
 
@@ -74,6 +83,48 @@ def reference_figures(rubric: Rubric, out_dir: Path) -> list[tuple[str, str]]:
 
 
 _BASE64 = re.compile(r"[A-Za-z0-9+/=]+")
+
+
+def reference_check_figures(rubric: Rubric) -> dict[tuple, list[dict]]:
+    """``(item, check, case) -> [{png, title}]``: what the reference drew on every figure check's calls.
+
+    Read from the answer keys (computed, or loaded from the cache, like grading does); the PNGs are
+    checked and rewritten like a student's.
+    """
+    wanted = [it for it in rubric.items if any(c.figures for c in it.checks)]
+    if not wanted:
+        return {}
+    key = ReferenceKeys(rubric).expected([it.id for it in wanted])
+    out = {}
+    for it in wanted:
+        for check in it.checks:
+            if not check.figures:
+                continue
+            for i, case in enumerate(check.normalised_cases()):
+                outcome = key.get((it.id, check.name, i))
+                if outcome is not None and outcome.error is None:
+                    out[(it.id, check.name, i)] = figure_images(case_figures(case["returns"], outcome.value))
+    return out
+
+
+def item_figures(item_result, reference: dict) -> list[dict]:
+    """The figure pairs of one item: ``{"what", "student": [img], "reference": [img]}``, one per distinct call.
+
+    Checks that judge the same call share its figures (the scorer keeps each image on the first of
+    them), so pairs are merged by the reference's images.
+    """
+    pairs: dict[tuple, dict] = {}
+    for c in item_result.checks:
+        cases = {f["case"] for f in c.figures} | {k[2] for k in reference if k[:2] == (item_result.item_id, c.name)}
+        for i in sorted(cases):
+            ref = reference.get((item_result.item_id, c.name, i), [])
+            mine = [{"png": png, "title": str(f.get("title", ""))[:120]} for f in c.figures
+                    if f.get("case") == i and (png := clean_b64_png(str(f.get("png", "")))) is not None]
+            pair = pairs.setdefault(tuple(r["png"] for r in ref) or (c.name, i),
+                                    {"what": f"{c.name}, case {i + 1}" if len(c.cases) > 1 else c.name,
+                                     "student": [], "reference": ref})
+            pair["student"] += [f for f in mine if all(f["png"] != g["png"] for g in pair["student"])]
+    return list(pairs.values())
 
 
 def histogram(totals: list[float], top: float, *, bins: int | None = None) -> list[dict]:
@@ -130,6 +181,7 @@ def write_reports(results, rubric: Rubric, out_dir: str | Path, *, manual: dict 
     table = rows(results, rubric, manual)
     env = _env()
     ref_figs = reference_figures(rubric, out) if with_reference_figures else []
+    check_figs = reference_check_figures(rubric) if with_reference_figures else {}
     manual_max = sum(i.points for i in rubric.items if i.manual)
     page = env.get_template("student.html.j2")
     for row in table:
@@ -138,13 +190,14 @@ def write_reports(results, rubric: Rubric, out_dir: str | Path, *, manual: dict 
         try:
             sub = read_submission(r.path, prefer=(rubric.assignment,))
             answers = sub.answers
-            images = tuple((cell, png) for cell, png in sub.images if _BASE64.fullmatch(png))
+            images = tuple((cell, clean) for cell, png in sub.images if (clean := clean_b64_png(png)) is not None)
         except (SubmissionError, OSError):
             pass
         executed = file_stem(r.student) + EXECUTED_SUFFIX  # written beside the pages by a full-mode batch
+        figures = {it.item_id: item_figures(it, check_figs) for it in r.items}
         (out / page_name(r.student)).write_text(page.render(r=student_view(r, rubric), row=row, answers=answers,
                                                             images=images, ref_figures=ref_figs,
-                                                            manual_max=manual_max,
+                                                            manual_max=manual_max, figures=figures,
                                                             executed=executed if (out / executed).is_file() else None))
     index = out / "index.html"
     index.write_text(env.get_template("overview.html.j2").render(

@@ -27,11 +27,18 @@ def test_reports(tmp_path, toy_rubric, toy_source):
 
 def test_report_shows_saved_figures(tmp_path, toy_rubric, toy_source):
     import base64
+    import struct
+    import zlib
 
     import nbformat
 
+    def chunk(kind, body):
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    # a valid 1x1 grey PNG (only valid PNGs are shown: tests/test_figures.py)
+    png = base64.b64encode(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0))
+                           + chunk(b"IDAT", zlib.compress(b"\x00\x80")) + chunk(b"IEND", b"")).decode()
     nb = nbformat.v4.new_notebook()
-    png = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"0" * 20).decode()
     cell = nbformat.v4.new_code_cell(toy_source)
     cell.outputs = [nbformat.v4.new_output("display_data", data={"image/png": png})]
     nb.cells = [cell]

@@ -4,7 +4,7 @@ Importing this package fills the registries (:mod:`grader.judge.registry`).
 Nothing here runs student code or imports the reference: it works on the plain
 data the sandbox returned.
 """
-from grader.judge import comparators, predicates, transforms  # noqa: F401 - fill the registries
+from grader.judge import comparators, figures, predicates, transforms  # noqa: F401 - fill the registries
 from grader.judge.comparators import compare
 from grader.judge.numeric import Comparison, as_numeric
 from grader.judge.registry import COMPARATORS, PREDICATES, TRANSFORMS

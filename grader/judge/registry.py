@@ -26,6 +26,7 @@ class Entry:
     name: str
     fn: Callable
     expects: Expects = "reference"
+    figures: bool = False
 
     def __call__(self, *args, **kwargs):
         return self.fn(*args, **kwargs)
@@ -64,8 +65,8 @@ TRANSFORMS = Registry("transform")
 PREDICATES = Registry("predicate")
 
 
-def comparator(name: str, *, expects: Expects = "reference"):
-    return COMPARATORS.register(name, expects=expects)
+def comparator(name: str, *, expects: Expects = "reference", figures: bool = False):
+    return COMPARATORS.register(name, expects=expects, figures=figures)
 
 
 def transform(name: str):

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from grader.judge import COMPARATORS, Comparison, apply_transform, as_numeric, compare
+from grader.judge.figures import case_figures, images
 from grader.model import CaseResult, CaseStatus, CheckResult, ItemResult, ItemStatus
 from grader.rubric import Check, Item
 from grader.values import select
@@ -112,7 +113,8 @@ def score_check(check: Check, cases: list[CaseData], mistakes: dict[str, str]) -
     mistake = None if passed or not complete else _match_mistake(check, cases, comparisons, mistakes)
     msg, hint = (_check_sentence(label, results, failed, attr) for attr in ("message", "hint"))
     return CheckResult(check.name, passed, fraction, check.weight, msg, mistake,
-                       mistakes.get(mistake) if mistake else None, tuple(results), hint)
+                       mistakes.get(mistake) if mistake else None, tuple(results), hint,
+                       student_figures(check, cases))
 
 
 def _check_sentence(label: str, results: list[CaseResult], failed: list[CaseResult], attr: str) -> str:
@@ -123,6 +125,23 @@ def _check_sentence(label: str, results: list[CaseResult], failed: list[CaseResu
     if not first:
         return ""
     return first if len(results) == 1 else f"{first} ({len(failed)} of {len(results)} cases fail)"
+
+
+MAX_FIGURES_SHOWN = 3
+"""Images of the student's figures kept per check (for the report)."""
+
+
+def student_figures(check: Check, cases: list[CaseData]) -> tuple[dict, ...]:
+    """The student's figures of a check whose cases return figures: validated PNGs, for the report."""
+    if not check.figures:
+        return ()
+    out = []
+    for i, (case, norm) in enumerate(zip(cases, check.normalised_cases())):
+        if case.status != "ok" or len(out) >= MAX_FIGURES_SHOWN:
+            continue
+        for img in images(case_figures(norm["returns"], case.value), MAX_FIGURES_SHOWN - len(out)):
+            out.append({"case": i, **img})
+    return tuple(out)
 
 
 def _match_mistake(check: Check, cases: list[CaseData], comparisons, mistakes) -> str | None:
@@ -167,7 +186,18 @@ def _match_mistake(check: Check, cases: list[CaseData], comparisons, mistakes) -
     return None
 
 
+def _dedupe_figures(check_results: list[CheckResult]) -> list[CheckResult]:
+    """Each distinct image once per item: checks judging the same call keep it on the first of them."""
+    seen, out = set(), []
+    for c in check_results:
+        keep = tuple(f for f in c.figures if f["png"] not in seen)
+        seen.update(f["png"] for f in c.figures)
+        out.append(c if len(keep) == len(c.figures) else replace(c, figures=keep))
+    return out
+
+
 def score_item(item: Item, check_results: list[CheckResult]) -> ItemResult:
+    check_results = _dedupe_figures(check_results)
     if not check_results:  # every check is a `full` one and this run is not: nothing was judged
         msg = "not run: all of this item's checks are long (`full`) ones; grade with --full"
         return ItemResult(item.id, item.title, 0.0, item.points, ItemStatus.NOT_RUN, msg, item.visibility,

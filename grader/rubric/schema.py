@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 from grader.judge import COMPARATORS, PREDICATES, TRANSFORMS
 from grader.model import Limits
 from grader.rubric.values import check_value
+from grader.sandbox.worker.interpreter import FIGURES, wants_figures
 
 
 class _Strict(BaseModel):
@@ -28,6 +29,9 @@ def _check_params(kind: str, fn, params: dict, what: str):
     allowed = {n: p for n, p in sig.parameters.items()
                if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD) and n not in data_args}
     takes_any = any(p.kind == p.VAR_KEYWORD for p in sig.parameters.values())
+    missing = [n for n, p in allowed.items() if p.default is p.empty and n not in params]
+    if missing:
+        raise ValueError(f"{what} {kind!r} needs the parameter(s) {', '.join(missing)}")
     for name, value in params.items():
         if name not in allowed:
             if takes_any:
@@ -136,7 +140,13 @@ Expected = Union[Literal["reference"], ValueExpected, BandExpected]
 
 
 class Case(_Strict):
-    """One call: ``args``/``kwargs`` for the check's function, or explicit ``steps``."""
+    """One call: ``args``/``kwargs`` for the check's function, or explicit ``steps``.
+
+    ``returns`` names what the case gives the comparator: dotted paths into
+    let-bound names, or ``figures``, the figures the call drew (as plain data;
+    judged by a figure comparator). A case with ``args`` may only say
+    ``returns: figures``.
+    """
 
     args: list[Any] = []
     kwargs: dict[str, Any] = {}
@@ -162,7 +172,17 @@ class Case(_Strict):
     def _values(self):
         check_value(self.args, "args")
         check_value(self.kwargs, "kwargs")
+        if self.steps is None and self.returns not in (None, FIGURES):
+            raise ValueError(f"returns: a case with args returns the call's value (or `{FIGURES}`); "
+                             f"write steps to return {self.returns!r}")
+        if self.steps is not None and any(st.get("let") == FIGURES for st in self.steps):
+            raise ValueError(f"let: `{FIGURES}` is reserved (returns: {FIGURES} gives the figures the steps drew)")
         return self
+
+    @property
+    def figures(self) -> bool:
+        """Whether the case returns the figures its call drew."""
+        return wants_figures(self.returns)
 
 
 READ_PATH = r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$"
@@ -219,9 +239,27 @@ class Check(_Strict):
         for i, case in enumerate(self.cases):
             if case.steps is None and not self.function:
                 raise ValueError(f"case {i} has no steps and the check names no function")
-        if COMPARATORS[self.compare.kind].expects == "band" and not isinstance(self.expected, BandExpected):
+        entry = COMPARATORS[self.compare.kind]
+        if entry.expects == "band" and not isinstance(self.expected, BandExpected):
             raise ValueError("compare kind 'band' needs expected: {band: [low, high]}")
+        if entry.figures:
+            bad = [i for i, case in enumerate(self.cases) if not case.figures]
+            if bad:
+                raise ValueError(f"compare kind {self.compare.kind!r} judges figures: case {bad[0]} needs "
+                                 f"`returns: {FIGURES}`")
+            if entry.expects == "reference" and self.expected != "reference":
+                raise ValueError(f"compare kind {self.compare.kind!r} judges against the reference's figure: "
+                                 "expected must be `reference`")
+        elif self.transform is None and self.select is None and any(c.returns == FIGURES for c in self.cases):
+            figure_kinds = ", ".join(sorted(n for n, e in COMPARATORS.items() if e.figures))
+            raise ValueError(f"a case with `returns: {FIGURES}` gives figure data: judge it with a figure "
+                             f"comparator ({figure_kinds})")
         return self
+
+    @property
+    def figures(self) -> bool:
+        """Whether any case returns the figures its call drew (the report shows them)."""
+        return any(case.figures for case in self.cases)
 
     def normalised_cases(self) -> list[dict]:
         """Every case as ``{steps, returns}`` (the worker's form)."""
@@ -231,7 +269,8 @@ class Check(_Strict):
                 out.append({"steps": list(case.steps), "returns": case.returns})
             else:
                 out.append({"steps": [{"let": "_out", "call": self.function, "args": list(case.args),
-                                       "kwargs": dict(case.kwargs)}], "returns": "_out"})
+                                       "kwargs": dict(case.kwargs)}],
+                            "returns": FIGURES if case.returns == FIGURES else "_out"})
         return out
 
     def functions(self) -> list[str]:

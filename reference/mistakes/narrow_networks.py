@@ -77,6 +77,21 @@ def learning_time__counts_epochs_below(losses, threshold):
     return int(below.sum()) if below.any() else -1
 
 
+@mistake(item="C7", replaces="depth_learning_times",
+         feedback="Each chain starts at w_i = init_weight + init_std * z_i with z_i ~ N(0, 1) from rng: you "
+                  "ignored init_std and started every weight at init_weight.")
+def depth_learning_times__ignores_init_std(depths, x, y, lr=0.01, init_weight=0.9, n_ep=1000,
+                                           frac=0.01, init_std=0.0, rng=None):
+    threshold = _learned_threshold(x, y, frac)  # noqa: F821 - the reference's helper
+    times = []
+    for depth in depths:
+        w0 = np.full(depth + 1, float(init_weight))
+        with np.errstate(over="ignore", invalid="ignore"):
+            losses, _ = DeepNarrowLNN(w0).train(x, y, lr, n_ep)  # noqa: F821
+        times.append(learning_time(losses, threshold))  # noqa: F821
+    return np.array(times, dtype=int)
+
+
 # --- C8 ---------------------------------------------------------------------
 @mistake(item="C8", replaces="lr_regime",
          feedback="A single increase of the loss does not make training chaotic: the rule is increases in "
@@ -172,6 +187,15 @@ def ex_initializer___no_sqrt(model, gamma=1e-12):
     for weight in model.parameters():
         n_out, n_in = weight.shape
         nn.init.normal_(weight, mean=0.0, std=gamma / (n_in + n_out))
+
+
+@mistake(item="C10", replaces="ex_initializer_",
+         feedback="The standard deviation is gamma / sqrt(n_in + n_out), both fan-in and fan-out: you divided "
+                  "by sqrt(n_out) only.")
+def ex_initializer___fan_out_only(model, gamma=1e-12):
+    for weight in model.parameters():
+        n_out, n_in = weight.shape
+        nn.init.normal_(weight, mean=0.0, std=gamma / math.sqrt(n_out))
 
 
 @mistake(item="C10", replaces="ex_net_svd",

@@ -7,12 +7,14 @@ the *reference* through the same interpreter (:func:`run_case`) and encoder.
 """
 from __future__ import annotations
 
-from . import interpreter, wire
+from . import figures, interpreter, wire
 from .instrument import EventLog, make_instrumented_mse, make_instrumented_sgd
-from .interpreter import MissingName, describe_exception, load_definitions, lookup_name, resolve_path
-from .interpreter import run_case
+from .figures import capture
+from .interpreter import FIGURES, MissingName, describe_exception, load_definitions, lookup_name, resolve_path
+from .interpreter import run_case, wants_figures
 from .wire import Events, Opaque, Unencodable, WireError, decode_result, encode
 
-__all__ = ["EventLog", "Events", "MissingName", "Opaque", "Unencodable", "WireError", "decode_result",
-           "describe_exception", "encode", "interpreter", "load_definitions", "lookup_name",
-           "make_instrumented_mse", "make_instrumented_sgd", "resolve_path", "run_case", "wire"]
+__all__ = ["EventLog", "Events", "FIGURES", "MissingName", "Opaque", "Unencodable", "WireError", "capture",
+           "decode_result", "describe_exception", "encode", "figures", "interpreter", "load_definitions",
+           "lookup_name", "make_instrumented_mse", "make_instrumented_sgd", "resolve_path", "run_case",
+           "wants_figures", "wire"]

@@ -21,6 +21,7 @@ nothing of ``grader``.
 from __future__ import annotations
 
 import ast
+import base64
 import importlib
 import io
 import linecache
@@ -231,7 +232,9 @@ def _figure_outputs(capture, out: Outputs, budget: list[int]) -> None:
         return
     figs = capture(close=True)
     for n, fig in enumerate(figs if isinstance(figs, list) else []):
-        png = fig.get("png") or fig.get("png_base64") if isinstance(fig, dict) else None
+        png = fig.get("png") if isinstance(fig, dict) else None
+        if hasattr(png, "tobytes"):  # figures.capture gives the PNG's bytes as a uint8 array
+            png = base64.b64encode(png.tobytes()).decode("ascii")
         if not isinstance(png, str):
             continue
         if n >= MAX_FIGURES or len(png) > budget[0]:

@@ -15,8 +15,12 @@ import types
 
 import numpy as np
 
+from . import figures
 from .instrument import EventLog, _torch, make_instrumented_mse, make_instrumented_sgd
 from .wire import INPUT_TAGS, TAG, WireError, check_tag
+
+FIGURES = "figures"
+"""The reserved ``returns`` entry: the figures the case's steps drew (:func:`figures.capture`)."""
 
 
 class MissingName(Exception):
@@ -138,16 +142,31 @@ def set_params_by_shape(module, values):
             p.copy_(torch.as_tensor(np.asarray(pool[tuple(p.shape)].pop(0)), dtype=p.dtype))
 
 
+def wants_figures(returns) -> bool:
+    """Whether a case's ``returns`` asks for the figures its steps drew."""
+    return returns == FIGURES or (isinstance(returns, list) and FIGURES in returns)
+
+
 def run_case(case, ctx):
     """Run one case (a list of steps) and return the value of ``returns``.
 
     ``ctx`` holds ``namespace`` (the module dict whose functions are called),
     ``aliases``, ``arrays`` (inputs) and ``data_files`` (name -> path) or
     ``workdir`` (the directory of the data files).
+
+    ``returns: figures`` (alone or in a list) is the figures the steps drew, as
+    plain data (:func:`figures.capture`): every pyplot figure open after the
+    last step, plus a ``Figure`` or ``Axes`` a step returned. Figures left open
+    by earlier calls are closed before the first step.
     """
     env = {}
     ctx["events"] = EventLog()
     last = None
+    returns = case.get("returns")
+    drawn = wants_figures(returns)
+    if drawn:
+        figures.use_agg()
+        figures.close_all()
     for step in case["steps"]:
         if "torch_seed" in step:
             _torch().manual_seed(int(step["torch_seed"]))
@@ -170,11 +189,15 @@ def run_case(case, ctx):
         last = target(*args, **kwargs)
         if step.get("let"):
             env[step["let"]] = last
-    returns = case.get("returns")
+    if drawn:
+        returned = [last] + [v for k, v in env.items()]
+        captured = figures.capture(close=True, extra=figures.figures_in(returned))
     if returns is None:
         return last
     if isinstance(returns, list):
-        return [resolve_path(r, env, ctx, names_allowed=False) for r in returns]
+        return [captured if r == FIGURES else resolve_path(r, env, ctx, names_allowed=False) for r in returns]
+    if returns == FIGURES:
+        return captured
     return resolve_path(returns, env, ctx, names_allowed=False)
 
 

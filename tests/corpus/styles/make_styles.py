@@ -951,7 +951,7 @@ def chain_hessian(a, s, tau):
 LT4_E4 = '''
 def newton_step(a, s, n_layers, tau):
     grad = -(s - a ** (n_layers - 1)) * a ** (n_layers - 2) / tau      # eq (13)
-    return -grad / lambda1(a, s, n_layers, tau)
+    return a - grad / lambda1(a, s, n_layers, tau)                      # eq (18): the new weight
 
 
 def lambda1_opt(s, n_layers, tau):
