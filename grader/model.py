@@ -23,9 +23,11 @@ from enum import Enum
 
 from grader.sandbox import Limits
 
-__all__ = ["RESULT_FORMAT", "CaseStatus", "ItemStatus", "Options", "Limits", "CaseResult", "CheckResult",
+__all__ = ["MODES", "RESULT_FORMAT", "CaseStatus", "ItemStatus", "Options", "Limits", "CaseResult", "CheckResult",
            "ItemResult", "SubmissionResult", "round_points", "shown_points", "student_view"]
 
+MODES = ("auto", "full", "slice")
+"""The values of :attr:`Options.mode` (``dlgrade grade --mode``)."""
 RESULT_FORMAT = 3
 """Version of :meth:`SubmissionResult.to_dict` (1: before the enum statuses and the ``format`` key; 2: before
 ``hint``, ``show_expected``, ``files``, ``ignored``, ``declared_assignment`` and the checks' ``figures``)."""
@@ -72,6 +74,15 @@ class Options:
     """Only these item ids (empty: all)."""
     name_mistakes: bool = True
     """Compare failed answers with the known mutants (TA grading; off for students)."""
+    mode: str = "auto"
+    """How the notebook runs: ``slice`` (dependency slicing only; items marked ``needs: full`` are not run),
+    ``full`` (every item against the executed notebook), ``auto`` (slicing, and full execution for items
+    marked ``needs: full`` and for every item of a submission whose slice failed a statement a graded
+    function needs)."""
+
+    def __post_init__(self):
+        if self.mode not in MODES:
+            raise ValueError(f"mode {self.mode!r}: choose one of {', '.join(MODES)}")
 
 
 @dataclass(frozen=True)
@@ -142,6 +153,9 @@ class SubmissionResult:
     """Files of a folder submission that were not graded (drafts, older versions); the warnings say why."""
     declared_assignment: str | None = None
     """The assignment the notebook's metadata names, when it is not the one graded (a loud warning)."""
+    notebook: dict | None = None
+    """The executed notebook (nbformat 4, as a dict) when the submission ran in full mode; the batch writes it
+    beside the results and does not keep it in the gradebook."""
 
     @property
     def score(self) -> float:

@@ -33,7 +33,8 @@ from grader.export import rows
 from grader.model import round_points, student_view
 from grader.judge.figures import case_figures
 from grader.judge.figures import images as figure_images
-from grader.names import page_name
+from grader.names import file_stem, page_name
+from grader.pipeline.executed import SUFFIX as EXECUTED_SUFFIX
 from grader.pipeline.keys import ReferenceKeys, cache_dir, key_version
 from grader.pipeline.load import SubmissionError, read_submission
 from grader.judge.png import clean_b64_png
@@ -192,10 +193,12 @@ def write_reports(results, rubric: Rubric, out_dir: str | Path, *, manual: dict 
             images = tuple((cell, clean) for cell, png in sub.images if (clean := clean_b64_png(png)) is not None)
         except (SubmissionError, OSError):
             pass
+        executed = file_stem(r.student) + EXECUTED_SUFFIX  # written beside the pages by a full-mode batch
         figures = {it.item_id: item_figures(it, check_figs) for it in r.items}
-        (out / page_name(r.student)).write_text(page.render(r=student_view(r, rubric), row=row, answers=answers, images=images,
-                                                            ref_figures=ref_figs, manual_max=manual_max,
-                                                            figures=figures))
+        (out / page_name(r.student)).write_text(page.render(r=student_view(r, rubric), row=row, answers=answers,
+                                                            images=images, ref_figures=ref_figs,
+                                                            manual_max=manual_max, figures=figures,
+                                                            executed=executed if (out / executed).is_file() else None))
     index = out / "index.html"
     index.write_text(env.get_template("overview.html.j2").render(
         rubric=rubric, table=table, stats=overview_stats(table, rubric),

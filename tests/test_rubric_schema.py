@@ -45,10 +45,17 @@ def test_good_rubric_loads(tmp_path):
     (lambda d: d["items"][0]["checks"][0]["cases"][0].update(args=[], steps=[{"call": "double", "args": [{"rng": "x"}]}]),
      "step 0 args[0]: a {rng: ...} value: rng"),
     (lambda d: d["items"][0]["checks"][0]["cases"][0].update(args=[], steps=[{"let": "x"}]),
-     "step 0: step: a step needs exactly one of call, torch_seed, np_seed"),
+     "step 0: step: a step needs exactly one of call, read, torch_seed, np_seed, set_params"),
+    (lambda d: d["items"][0]["checks"][0]["cases"][0].update(args=[], steps=[{"read": "q_star_value"}]),
+     "item B3, field (top level): the item reads the notebook's top-level value `q_star_value`"),
+    (lambda d: d["items"][0]["checks"][0]["cases"][0].update(args=[], steps=[{"read": "q_star_value", "args": [1]}]),
+     "a read step takes no args or kwargs"),
+    (lambda d: d["items"][0]["checks"][0]["cases"][0].update(args=[], steps=[{"read": "values[0]"}]),
+     "step 0: read: String should match pattern"),
+    (lambda d: d["items"][0].update(needs="always"), "item B3, field needs"),
 ], ids=["rtol-string", "comparator", "points", "visibility", "dup", "manual-checks", "no-function",
         "transform", "band", "extra-field", "predicate-data-arg", "seed-plus-plain-key", "tensor-dtype", "rng-in-step",
-        "step-without-action"])
+        "step-without-action", "read-without-needs-full", "read-with-args", "read-not-a-name", "needs-unknown"])
 def test_errors_name_file_item_field(tmp_path, mutate, needle):
     import copy
 

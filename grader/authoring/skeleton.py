@@ -96,9 +96,12 @@ def build_notebook(rubric: Rubric, *, source: str | None = None, solutions: bool
     source = source or reference_source(rubric)
     strip = keep_solutions if solutions else strip_solutions
     imports, consts, defs = [], [], {}
+    computed = read_names(rubric)
     for kind, name, text in _segments(source, private=solutions):
         if kind == "import":
             imports.append(text.strip())
+        elif kind == "const" and name in computed and not solutions:
+            consts.append(f"{name} = None  # YOUR CODE HERE: the grader reads the value your notebook computes")
         elif kind == "const":
             consts.append(text.strip())
         else:
@@ -205,15 +208,23 @@ def provided_code(rubric: Rubric) -> list[dict]:
     while a student's own version of a helper still takes precedence. None of it
     is secret: it is exactly what the skeleton ships.
     """
-    return [dict(d) for d in _provided(reference_source(rubric))]
+    return [dict(d) for d in _provided(reference_source(rubric), frozenset(read_names(rubric)))]
+
+
+def read_names(rubric: Rubric) -> set[str]:
+    """Top-level values of the notebook the rubric reads (``{read: name}`` steps): the student computes them,
+    so the reference's own values are never provided code nor given in the skeleton."""
+    return {n for item in rubric.items for check in item.checks for n in check.reads()}
 
 
 @lru_cache(maxsize=32)
-def _provided(source: str) -> tuple:
+def _provided(source: str, computed: frozenset = frozenset()) -> tuple:
     out = []
     for kind, name, text in _segments(source):
         if kind == "def" and not any(BEGIN.match(ln) for ln in text.splitlines()):
             out.append({"label": f"provided code ({name})", "source": text, "kind": "provided"})
+        elif kind == "const" and name in computed:
+            continue
         elif kind in ("import", "const"):
             out.append({"label": "provided code (setup)", "source": text, "kind": "provided"})
     return tuple(out)

@@ -25,6 +25,9 @@ from grader.batch.gradebook import Gradebook, GradebookBusy, GradebookError, mer
 from grader.batch.intake import ID_FROM, IntakeError, Refused, Skipped, discover, materialise, read_payload
 from grader.batch.progress import make_reporter
 from grader.model import Options, plain_text
+from grader.names import file_stem
+from grader.pipeline.executed import SUFFIX as EXECUTED_SUFFIX
+from grader.pipeline.executed import write_executed
 from grader.pipeline import failed_submission, grade_file, prepare_keys
 from grader.pipeline.keys import key_version
 from grader.rubric import Rubric, RubricError, get_rubric, load_rubric_cached, rubric_dir
@@ -64,8 +67,21 @@ def check_out_path(path, *, create: bool = True) -> Path:
 
 def options_key(opts) -> str:
     """The options that change a result (a rerun with other ones grades again)."""
-    return json.dumps({"full": bool(opts.full), "items": sorted(opts.items), "public_only": bool(opts.public_only)},
-                      sort_keys=True)
+    return json.dumps({"full": bool(opts.full), "items": sorted(opts.items), "public_only": bool(opts.public_only),
+                       "mode": opts.mode}, sort_keys=True)
+
+
+def default_executed_dir(db_path) -> Path:
+    """Where executed notebooks go unless ``--executed`` says: ``<assignment>.executed/`` beside the gradebook."""
+    db_path = Path(db_path)
+    name = db_path.name
+    stem = name[: -len(".gradebook.sqlite")] if name.endswith(".gradebook.sqlite") else db_path.stem
+    return db_path.with_name(f"{stem}.executed")
+
+
+def executed_path(executed_dir, student: str) -> Path:
+    """``<dir>/<student's file stem>.executed.ipynb`` (the one injective name per student id)."""
+    return Path(executed_dir) / f"{file_stem(student)}{EXECUTED_SUFFIX}"
 
 
 # ----------------------------------------------------------------------------
@@ -290,11 +306,13 @@ def _grader_version() -> str:
 
 def run_batch(class_dir, rubric, *, db_path=None, opts=None, workers=None, scheduler=None, regrade=False,
               regrade_item=None, id_pattern=None, id_from="name", progress="auto", grade_fn=None,
-              wait_s: float = 0, stream=None, scheduler_timeout_s: float = 20) -> BatchSummary:
+              wait_s: float = 0, stream=None, scheduler_timeout_s: float = 20, executed_dir=None) -> BatchSummary:
     """Grade every submission of ``class_dir`` that the gradebook does not have yet; see the module docstring.
 
     ``rubric``: a Rubric or an assignment name. ``grade_fn(path, rubric_ref, opts)`` replaces the
-    pipeline (tests). Raises :class:`BatchError` (or GradebookBusy) for anything the user must fix.
+    pipeline (tests). ``executed_dir``: where the executed notebook of a submission graded in full mode
+    is written (``<student>.executed.ipynb``; default :func:`default_executed_dir`); it is not kept in the
+    gradebook. Raises :class:`BatchError` (or GradebookBusy) for anything the user must fix.
     """
 
     t0 = time.monotonic()
@@ -324,6 +342,7 @@ def run_batch(class_dir, rubric, *, db_path=None, opts=None, workers=None, sched
             err.exit_code = 3
             raise err
     db_path = Path(db_path) if db_path else default_db_path(class_dir, rubric.assignment)
+    executed_dir = Path(executed_dir) if executed_dir else default_executed_dir(db_path)
     summary = BatchSummary(rubric.assignment, db_path, entries=len(intake.entries), skipped=list(intake.skipped),
                            regrade_item=regrade_item)
     try:
@@ -370,6 +389,7 @@ def run_batch(class_dir, rubric, *, db_path=None, opts=None, workers=None, sched
         def commit(task: _Task, result: dict, sha: str, failed_grader: bool = False):
             e = task.entry
             result = {**result, "student": e.student_id, "path": plain_text(str(e.path)), "sha256": sha}
+            keep_notebook(e.student_id, result.pop("notebook", None), result, whole=task.base is None)
             meta = {**e.meta(), "sha256": sha, "name": e.name, "rubric_fingerprint": fp, "options_key": okey,
                     "grader_failed": failed_grader}
             if task.base is not None and not failed_grader:
@@ -380,6 +400,18 @@ def run_batch(class_dir, rubric, *, db_path=None, opts=None, workers=None, sched
             bad = bool(result.get("error"))
             summary.failed += bad
             reporter.finish(e.student_id, result, bad)
+
+        def keep_notebook(student: str, notebook, result: dict, whole: bool):
+            """Write the executed notebook beside the results (or remove a stale one: the new result has none)."""
+            path = executed_path(executed_dir, student)
+            try:
+                if notebook:
+                    write_executed(path, notebook)
+                elif whole:
+                    path.unlink(missing_ok=True)
+            except (OSError, ValueError) as exc:
+                result["warnings"] = list(result.get("warnings", [])) + [
+                    f"the executed notebook could not be written to {path} ({type(exc).__name__}: {exc})"]
 
         def fail(task: _Task, reason: str):
             res = failed_submission(Path(task.entry.path), rubric, item_opts if task.base else opts, reason).to_dict()
@@ -477,8 +509,9 @@ def run_from_args(args, *, stream=None, **run_kw) -> BatchSummary:
     ``run_kw`` overrides :func:`run_batch` arguments (``rubric``, ``grade_fn``, ``progress``...)."""
 
     opts = Options(full=getattr(args, "full", False), unsafe=getattr(args, "unsafe", False),
-                   items=tuple(getattr(args, "item", None) or ()))
+                   items=tuple(getattr(args, "item", None) or ()), mode=getattr(args, "mode", None) or "auto")
     kw = dict(rubric=args.assignment, db_path=args.db, opts=opts, workers=args.workers, scheduler=args.scheduler,
+              executed_dir=getattr(args, "executed", None),
               regrade=args.regrade, regrade_item=args.regrade_item, id_pattern=args.id_pattern,
               id_from=args.id_from, progress="quiet" if args.quiet else "auto", wait_s=args.wait, stream=stream)
     kw.update(run_kw)
@@ -504,6 +537,8 @@ def add_grade_arguments(parser) -> None:
                    "picks the student id from each file or folder name")
     g.add_argument("--id-from", choices=ID_FROM, default="name", help="student ids from the file name (default), "
                    "or from Moodle / Canvas download names")
+    g.add_argument("--executed", metavar="DIR", help="where the executed notebooks of full-mode gradings go "
+                   "(<student>.executed.ipynb; default: <assignment>.executed/ beside the gradebook)")
     g.add_argument("--quiet", action="store_true", help="no progress output")
     g.add_argument("--wait", nargs="?", type=float, const=float("inf"), default=0.0, metavar="SECONDS",
                    help="if another run holds the gradebook, wait for it (for SECONDS, default: as long as it takes)")

@@ -13,8 +13,9 @@ from rich.table import Table
 from grader import batch, export, manual, report, selfcheck
 from grader.authoring import calibrate, release, skeleton, validate
 from grader.cli.render import console, err, print_result, summary_table
-from grader.model import Options, SubmissionResult, plain_text
+from grader.model import MODES, Options, SubmissionResult, plain_text
 from grader.pipeline import failed_submission, grade_file
+from grader.pipeline.executed import write_executed
 from grader.pipeline.keys import cache_dir, clear_cache
 from grader.pipeline.load import SubmissionError, read_submission
 from grader.rubric import RubricError, examples_dir, get_rubric, load_rubric, rubric_paths
@@ -104,10 +105,16 @@ def cmd_check(args):
         raise CliError(f"{path} could not be read ({exc.strerror or exc})") from None
     declared = sub.assignment if sub.assignment in _assignments() else None  # also a folder's notebooks
     assignment = args.assignment or declared or _guess_assignment(path)
-    opts = Options(public_only=not args.all_items, unsafe=True)
+    opts = Options(public_only=not args.all_items, unsafe=True, mode=args.mode)
     res = grade_file(path, assignment, opts=opts)
+    if args.executed:
+        if res.notebook:
+            write_executed(args.executed, res.notebook)
+            (err if args.json else console).print(f"executed notebook: {args.executed}")
+        else:
+            (err if args.json else console).print("no executed notebook: no item ran in full mode (--mode full)")
     if args.json:
-        print(json.dumps(res.to_dict(), default=str))
+        print(json.dumps({**res.to_dict(), "notebook": None}, default=str))
     else:
         print_result(res)
         if not args.all_items:
@@ -347,7 +354,8 @@ def cmd_demo(args):
         db = out / f"{d.name}.gradebook.sqlite"
         try:
             summary = batch.run_batch(d, rubric, db_path=db, opts=Options(unsafe=args.unsafe), regrade=True,
-                                      progress="quiet" if args.quiet else "auto", stream=sys.stderr)
+                                      progress="quiet" if args.quiet else "auto", stream=sys.stderr,
+                                      executed_dir=out / d.name)
         except batch.BatchError as exc:
             return _fail(str(exc), exc.exit_code)
         results, marks = _gradebook_results(summary.db_path, rubric.assignment)
@@ -363,6 +371,14 @@ def cmd_cache_clear(args):
     n = clear_cache(args.assignment)
     console.print(f"removed {n} cached key set{'s' if n != 1 else ''} from {cache_dir()}")
     return 0
+
+
+def _mode_argument(s) -> None:
+    s.add_argument("--mode", choices=MODES, default="auto",
+                   help="slice: run only what the graded functions need (items marked `needs: full` are not run); "
+                        "full: execute the whole notebook cell by cell in the sandbox and grade every item against it; "
+                        "auto (default): slice, plus full execution for `needs: full` items and for a submission "
+                        "whose slice failed a statement a graded function needs")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -382,6 +398,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--all-items", action="store_true", help="hidden items too, said in words as a student reads "
                    "them (no expected values; --json has every number)")
     s.add_argument("--bundle", metavar="DIR", help="check with a release bundle (no reference needed)")
+    _mode_argument(s)
+    s.add_argument("--executed", metavar="FILE", help="write the executed notebook here (full mode)")
     s.add_argument("--json", action="store_true")
     s.set_defaults(fn=cmd_check)
 
@@ -394,6 +412,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--full", action="store_true", help="also run the long (full) checks")
     s.add_argument("--item", action="append", help="only this item (repeatable)")
     s.add_argument("--unsafe", action="store_true", help="grade even without sandbox isolation")
+    _mode_argument(s)
     batch.add_grade_arguments(s)
     s.set_defaults(fn=cmd_grade)
 

@@ -22,10 +22,12 @@ bug in the grader, not the student's.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 
-from grader.model import Options, SubmissionResult, clean_result
-from grader.pipeline.extract import Extraction, extract
+from grader.model import ItemResult, Options, SubmissionResult, clean_result
+from grader.pipeline.executed import executed_notebook
+from grader.pipeline.extract import Extraction, execution_cells, extract
 from grader.pipeline.keys import KeyProvider, ReferenceKeys
 from grader.pipeline.load import Submission, SubmissionError, read_submission
 from grader.pipeline.plan import Plan, make_plan, selected_items
@@ -39,26 +41,154 @@ __all__ = ["Options", "Plan", "ReferenceKeys", "failed_submission", "grade_file"
 
 def grade_submission(sub: Submission, plan: Plan, keys: KeyProvider, opts: Options | None = None,
                      extraction: Extraction | None = None) -> SubmissionResult:
-    """Grade an already-read submission: extract, run the plan's calls in the sandbox, score."""
+    """Grade an already-read submission: extract, run the plan's calls in the sandbox, score.
+
+    ``opts.mode`` decides what runs how (see :class:`~grader.model.Options`): the sliced items' calls run
+    against the dependency slice, the full-mode items' calls against the executed notebook (every cell
+    in order, in the sandbox); the executed notebook comes back as ``result.notebook``.
+    """
     opts = opts or Options()
     t0 = time.perf_counter()
-    ex = extraction or extract(sub, plan.roots, aliases=plan.aliases, known=plan.provided_names)
-    job = run_job(list(plan.provided) + ex.to_plain(), plan.calls, plan.arrays, aliases=plan.aliases,
-                  data_files=list(plan.data_files), limits=plan.limits, require_isolation=not opts.unsafe,
-                  timeouts=plan.timeouts, groups=plan.groups, uses=plan.uses)
+    budget_end = time.monotonic() + plan.limits.budget_s
     ids = [i.id for i in plan.items]
     feedback = keys.feedback(ids) if opts.name_mistakes else {}
     mutant_keys = keys.mutants(ids) if opts.name_mistakes else {}
-    results = score_items(plan.items, full=plan.full, outcomes=job.outcomes, index=plan.index,
-                          key=keys.expected(ids), mutant_keys=mutant_keys, feedback=feedback,
-                          incomplete=incomplete_calls(plan, ex, job.load_warnings))
-    results = follow_through(plan.items, results, ex.reads)
+    key = keys.expected(ids)
+    full = full_items(plan, opts.mode)
+    ex_all = extraction if extraction is not None and not full else \
+        extract(sub, plan.roots, aliases=plan.aliases, known=plan.provided_names)
+    scored: dict[str, ItemResult] = {}
+    warnings: list[str] = []
+    jobs = []
+
+    def score(items, job, ex, incomplete):
+        for r in score_items(items, full=plan.full, outcomes=job.outcomes if job else {}, index=plan.index, key=key,
+                             mutant_keys=mutant_keys, feedback=feedback, incomplete=incomplete):
+            scored[r.item_id] = r
+
+    if opts.mode == "slice":
+        for item in plan.items:
+            if item.needs == "full":
+                scored[item.id] = failed_item(item, "not run: this item is graded against the executed notebook "
+                                                    "(`needs: full`); grade with --mode auto (the default) or full")
+    sliced = [i for i in plan.items if i.id not in full and i.id not in scored]
+    slice_calls = calls_of(plan, {i.id for i in sliced})
+    if sliced:
+        job, ex = None, ex_all
+        if slice_calls:
+            roots = roots_of(plan, slice_calls)
+            ex = extraction or (ex_all if set(roots) == set(plan.roots) else
+                                extract(sub, roots, aliases=plan.aliases, known=plan.provided_names))
+            job = run_job(list(plan.provided) + ex.to_plain(), slice_calls, plan.arrays, aliases=plan.aliases,
+                          data_files=list(plan.data_files), limits=plan.limits, require_isolation=not opts.unsafe,
+                          timeouts=plan.timeouts, groups=plan.groups, uses=plan.uses)
+            failed = slice_failures(ex, job, roots) if opts.mode == "auto" else []
+            if failed:
+                full = {i.id for i in plan.items if not i.manual}
+                sliced = [i for i in sliced if i.manual]
+                warnings.append(f"{failed[0]} while running the slice, so every item was graded against the "
+                                "executed notebook (--mode auto)")
+                job = None
+        if job is not None:
+            jobs.append(job)
+            warnings += submission_warnings(ex, job)
+        score(sliced, job, ex, incomplete_calls(plan, ex, job.load_warnings) if job else {})
+    notebook = None
+    if full:
+        full_calls = calls_of(plan, full)
+        if full_calls or opts.mode == "full":
+            cells = execution_cells(sub)
+            limits = replace(plan.limits, budget_s=max(1.0, budget_end - time.monotonic()))
+            t1 = time.perf_counter()
+            job = run_job(list(plan.provided), full_calls, plan.arrays, aliases=plan.aliases,
+                          data_files=list(plan.data_files), limits=limits, require_isolation=not opts.unsafe,
+                          timeouts=plan.timeouts, groups=plan.groups, uses=plan.uses, cells=cells)
+            jobs.append(job)
+            cell_lw = cell_warnings(ex_all, cells, job.cells)
+            warnings += full_warnings(ex_all, cells, job, sorted(full, key=ids.index))
+            score([i for i in plan.items if i.id in full], job, ex_all,
+                  incomplete_calls(plan, ex_all, cell_lw + job.load_warnings))
+            notebook = executed_notebook(sub, cells, job.cells, stopped=job.stopped,
+                                         seconds=round(time.perf_counter() - t1, 3))
+        else:
+            score([i for i in plan.items if i.id in full], None, ex_all, {})
+    results = follow_through(plan.items, [scored[i] for i in ids], ex_all.reads)
+    layers = jobs[-1].layers if jobs else ()
     declared = sub.assignment if sub.assignment not in (None, plan.assignment) else None
     return clean_result(SubmissionResult(
         sub.student, str(sub.path), plan.assignment, plan.rubric_version, keys.key_version, sub.sha256,
-        tuple(results), tuple(reading_warnings(sub, plan.assignment) + submission_warnings(ex, job)), None,
-        job.layers, round(time.perf_counter() - t0, 3), job.stdout_tail[-1000:], sub.files,
-        tuple(name for name, _ in sub.ignored), declared))
+        tuple(results), tuple(dict.fromkeys(reading_warnings(sub, plan.assignment) + warnings)), None, layers,
+        round(time.perf_counter() - t0, 3), (jobs[-1].stdout_tail[-1000:] if jobs else ""), sub.files,
+        tuple(name for name, _ in sub.ignored), declared, notebook=notebook))
+
+
+def full_items(plan: Plan, mode: str) -> set[str]:
+    """The items graded against the executed notebook under ``mode`` (before ``auto`` falls back)."""
+    if mode == "full":
+        return {i.id for i in plan.items if not i.manual}
+    if mode == "auto":
+        return {i.id for i in plan.items if i.needs == "full"}
+    return set()
+
+
+def calls_of(plan: Plan, items: set[str]) -> list[dict]:
+    """The plan's calls that the cases of ``items`` use, in plan order."""
+    wanted = {cid for (item, _, _), cid in plan.index.items() if item in items}
+    return [c for c in plan.calls if c["id"] in wanted]
+
+
+def roots_of(plan: Plan, calls: list[dict]) -> tuple[str, ...]:
+    """The submission's names ``calls`` call or read: where slicing starts for them."""
+    return tuple(dict.fromkeys(n for c in calls for n in plan.uses.get(c["id"], ())))
+
+
+def slice_failures(ex: Extraction, job, roots) -> list[str]:
+    """Why the slice is not to be trusted: kept statements a graded function needs that failed to run."""
+    needed = {sid for r in roots for sid in ex.needs.get(r, ())}
+    statements = ex.by_sid()
+    out = []
+    for w in job.load_warnings:
+        sid = int(w["id"]) if w.get("kind") != "provided" and str(w.get("id", "")).isdigit() else None
+        if sid in needed and sid in statements:
+            out.append(f"{statements[sid].label}: `{statements[sid].brief()}` failed ({w.get('error', '')})")
+    return out
+
+
+def cell_warnings(ex: Extraction, cells: list[dict], reports: list[dict]) -> list[dict]:
+    """Full mode: the statements that raised or did not run, as load warnings (``id``: the statement's sid)."""
+    out = []
+    for cell, r in zip(cells, reports):
+        sids = ex.layout.get(cell["label"], ())
+        err = r.get("error") or {}
+        text = err.get("message", "") if err.get("type") in ("Timeout", "WorkerDied", "NotRun") else \
+            f"{err.get('type', '')}: {err.get('message', '')}"
+        k = r.get("failed")
+        if r["status"] in ("error", "timeout") and k is not None and k < len(sids):
+            out.append({"label": cell["label"], "kind": "cell", "id": str(sids[k]), "error": text})
+            out += [{"label": cell["label"], "kind": "cell", "id": str(sid),
+                     "error": "did not run: an earlier statement of the cell raised"} for sid in sids[k + 1:]]
+        elif r["status"] in ("crashed", "timeout", "not_run"):
+            out += [{"label": cell["label"], "kind": "cell", "id": str(sid), "error": f"did not run ({text})"}
+                    for sid in sids]
+    return out
+
+
+def full_warnings(ex: Extraction, cells: list[dict], job, items: list[str], limit: int = 20) -> list[str]:
+    """What a TA should know about a full-mode run: which items it graded, failing cells, where it stopped."""
+    ran = sum(1 for r in job.cells if r["status"] != "not_run")
+    out = [f"full mode: {', '.join(items)} graded against the executed notebook ({ran} of {len(cells)} cells ran)"]
+    at = job.stopped["at"] if job.stopped else None
+    bad = [(c, r) for n, (c, r) in enumerate(zip(cells, job.cells)) if r["status"] in ("error", "timeout") and n != at]
+    for c, r in bad[:limit]:
+        err = r.get("error") or {}
+        what = err.get("message", "") if err.get("type") == "Timeout" else f"{err.get('type', '')}: {err.get('message', '')}"
+        out.append(f"{c['label']}: {what} (full mode: the next cells still ran)")
+    if len(bad) > limit:
+        out.append(f"... and {len(bad) - limit} more cells that raised")
+    if job.stopped:
+        out.append(job.stopped["message"])
+    out += [f"{w['label']}: {w['error']}" for w in job.load_warnings if w.get("kind") != "provided"]
+    return list(ex.warnings) + out
 
 
 def reading_warnings(sub: Submission, assignment: str) -> list[str]:

@@ -109,6 +109,9 @@ class Extraction:
     """graded name -> global names its code reads that nothing in the notebook binds."""
     dropped: int = 0
     """How many top-level statements were left out (they bind nothing the graded code needs)."""
+    layout: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    """cell label -> the ``sid`` of each of its top-level statements, in order (kept or not): full mode maps
+    "statement k of cell 7 raised" back to a statement."""
 
     def defined(self) -> set[str]:
         return {n for s in self.statements for n in s.names}
@@ -153,6 +156,9 @@ def extract(sub: Submission, roots=None, *, aliases: dict | None = None, known=(
     """
     warnings: list[str] = []
     units = _units(sub, warnings, history)
+    layout: dict[str, list[int]] = {}
+    for u in units:
+        layout.setdefault(u.label, []).append(u.pos)
     _resolve_effects(units)
     binders: dict[str, list[int]] = {}
     mutators: dict[str, list[int]] = {}
@@ -235,7 +241,22 @@ def extract(sub: Submission, roots=None, *, aliases: dict | None = None, known=(
                        for u in units if u.pos in kept)
     if not history:
         _redefinitions(units, warnings)
-    return Extraction(statements, tuple(warnings), needs, reads, unbound, len(units) - len(statements))
+    return Extraction(statements, tuple(warnings), needs, reads, unbound, len(units) - len(statements),
+                      {k: tuple(v) for k, v in layout.items()})
+
+
+def execution_cells(sub: Submission) -> list[dict]:
+    """Every code cell of ``sub`` in order, as full mode runs it: ``label``, ``source``, ``index``, ``origin``.
+
+    IPython-only syntax is removed as for slicing (magics and ``!shell`` lines become blank lines, so line
+    numbers hold; a ``%%bash``-style cell becomes empty and its ``note`` says so). Runs nothing.
+    """
+    out = []
+    for cell in sub.code_cells():
+        src, note = strip_ipython(cell.source)
+        out.append({"label": cell_label(sub, cell), "source": src, "index": cell.index, "origin": cell.origin,
+                    "note": note})
+    return out
 
 
 def bound_names(source: str) -> set[str]:

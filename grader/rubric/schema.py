@@ -185,14 +185,21 @@ class Case(_Strict):
         return wants_figures(self.returns)
 
 
+READ_PATH = r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$"
+
+
 class Step(_Strict):
-    """One step of a case: a call (``let`` binds its value), seeding torch / numpy's global state, or
-    setting a let-bound module's parameters (``set_params``, matched by shape, from ``args[0]``)."""
+    """One step of a case: a call (``let`` binds its value), reading a top-level value of the executed
+    notebook (``read``), seeding torch / numpy's global state, or setting a let-bound module's parameters
+    (``set_params``, matched by shape, from ``args[0]``)."""
 
     call: str | None = None
     args: list[Any] = []
     kwargs: dict[str, Any] = {}
     let: str | None = None
+    read: str | None = Field(None, pattern=READ_PATH)
+    """A top-level name of the executed notebook (``q_star_value``, or ``result.attr``): the value the
+    student's notebook computed. Only in items marked ``needs: full``."""
     torch_seed: int | None = None
     np_seed: int | None = None
     set_params: str | None = None
@@ -201,10 +208,12 @@ class Step(_Strict):
 
     @model_validator(mode="after")
     def _one_action(self):
-        actions = [n for n in ("call", "torch_seed", "np_seed", "set_params") if getattr(self, n) is not None]
+        actions = [n for n in ("call", "read", "torch_seed", "np_seed", "set_params") if getattr(self, n) is not None]
         if len(actions) != 1:
-            raise ValueError("a step needs exactly one of call, torch_seed, np_seed, set_params "
+            raise ValueError("a step needs exactly one of call, read, torch_seed, np_seed, set_params "
                              f"(got {actions or 'none'})")
+        if self.read is not None and (self.args or self.kwargs):
+            raise ValueError("a read step takes no args or kwargs (it reads a value; call a function with `call`)")
         if self.set_params is not None and (len(self.args) != 1 or self.kwargs or self.let):
             raise ValueError("set_params takes one argument, the list of arrays (args: [[...]]), and no let")
         return self
@@ -265,16 +274,22 @@ class Check(_Strict):
         return out
 
     def functions(self) -> list[str]:
-        """Top-level names of the submission this check calls."""
+        """Top-level names of the submission this check calls (or reads, with a ``read`` step)."""
         names = [self.function] if self.function else []
         for case in self.cases:
             for st in case.steps or []:
-                if "call" in st:
-                    head = st["call"].split(".")[0]
+                path = st.get("call") or st.get("read")
+                if path:
+                    head = path.split(".")[0]
                     lets = {s.get("let") for s in case.steps}
                     if head not in lets and head not in names:
                         names.append(head)
         return names
+
+    def reads(self) -> list[str]:
+        """Top-level names of the executed notebook this check reads (``read`` steps)."""
+        return list(dict.fromkeys(st["read"].split(".")[0] for case in self.cases for st in case.steps or []
+                                  if st.get("read")))
 
 
 class Item(_Strict):
@@ -291,12 +306,20 @@ class Item(_Strict):
     description: str = ""
     prompt: str = ""
     model_answer: str = ""
+    needs: Literal["full"] | None = None
+    """``full``: grade this item against the executed notebook (every cell run in order), not the slice."""
     checks: list[Check] = []
 
     @model_validator(mode="after")
     def _shape(self):
         if self.manual and self.checks:
             raise ValueError("a manual item has no checks (it is marked by a TA)")
+        if self.manual and self.needs:
+            raise ValueError("a manual item runs nothing, so it cannot need full execution")
+        reads = [n for c in self.checks for n in c.reads()]
+        if reads and self.needs != "full":
+            raise ValueError(f"the item reads the notebook's top-level value `{reads[0]}` ({{read: {reads[0]}}}), "
+                             "which only the executed notebook has: mark the item `needs: full`")
         if self.manual and not self.model_answer.strip():
             raise ValueError("a manual item needs a model_answer for the TA")
         if not self.manual and not self.checks:
@@ -316,6 +339,10 @@ class LimitsSpec(_Strict):
     """Wall time of the whole submission, a deadline enforced while it runs (defs-only grading takes seconds;
     a rubric with long training checks raises it)."""
     memory_mb: int = Field(4096, ge=256)
+    cell_timeout_s: float | None = Field(None, gt=0)
+    """Full mode: wall time of one notebook cell (default: ``timeout_s``)."""
+    notebook_timeout_s: float = Field(60.0, gt=0)
+    """Full mode: wall time of executing the whole notebook."""
 
     def to_limits(self) -> Limits:
         return Limits(**self.model_dump())

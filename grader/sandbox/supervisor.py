@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import select
 import signal
 import socket
@@ -50,6 +51,18 @@ class Limits:
     """The writable area (``/job`` and ``/tmp``, in memory) of one job."""
     inodes: int = 10_000
     """Files and directories the job may create."""
+    cell_timeout_s: float | None = None
+    """Full mode: wall time of one notebook cell (default: ``timeout_s``); later cells still run."""
+    notebook_timeout_s: float = 60.0
+    """Full mode: wall time of executing the whole notebook (cells not reached by then are not run)."""
+    cell_output_kb: int = 64
+    """Full mode: characters of stdout, stderr, results and tracebacks kept per cell (inside the worker)."""
+    notebook_output_mb: int = 8
+    """Full mode: everything kept of the executed notebook's outputs, figures included."""
+
+    @property
+    def cell_s(self) -> float:
+        return self.cell_timeout_s if self.cell_timeout_s is not None else self.timeout_s
 
 
 @dataclass
@@ -77,6 +90,10 @@ class JobResult:
     restarts: int = 0
     peak_rss_mb: float = 0.0
     """Largest resident set of the worker process (with the zygote: pages shared with it included)."""
+    cells: list[dict] = field(default_factory=list)
+    """Full mode: one report per cell of the (first) execution, as checked plain data (see :func:`cell_report`)."""
+    stopped: dict | None = None
+    """Full mode: where and why the execution ended early (``at``: the cell's index, ``kind``, ``message``)."""
 
 
 class IsolationUnavailable(RuntimeError):
@@ -91,8 +108,16 @@ def run_job(statements: list[dict], calls: list[dict], arrays: dict[str, np.ndar
             aliases: dict[str, list[str]] | None = None, data_files=(), limits: Limits = Limits(),
             require_isolation: bool = True, timeouts: dict[str, float] | None = None,
             groups: dict[str, str] | None = None, preload: tuple[str, ...] | None = None,
-            use_zygote: bool = True, uses: dict[str, tuple[str, ...]] | None = None) -> JobResult:
+            use_zygote: bool = True, uses: dict[str, tuple[str, ...]] | None = None,
+            cells: list[dict] | None = None) -> JobResult:
     """Run ``calls`` against the submission's ``statements`` in a sandbox.
+
+    ``cells`` (full mode): the notebook's code cells (``label``, ``source``), executed in order after
+    ``statements`` (then the provided code only) and before the calls, each under ``limits.cell_s``
+    inside the worker and the supervisor's own deadline (``cell_s`` plus a grace) outside it; the whole
+    execution under ``limits.notebook_timeout_s``. Their reports come back in ``JobResult.cells``. When
+    the worker dies or must be killed while executing, the pending calls are not run (their outcome
+    says why): a dead worker gives no marks for what it did not reach.
 
     ``timeouts`` overrides the per-call wall time by call id; ``groups`` maps a
     call id to its check: when one call of a check times out, the check's
@@ -117,7 +142,8 @@ def run_job(statements: list[dict], calls: list[dict], arrays: dict[str, np.ndar
     starter = None
     if use_zygote:
         try:
-            starter = _ZygoteStarter(get_zygote(tuple(preload or preload_for(statements)), data_files, layers))
+            starter = _ZygoteStarter(get_zygote(tuple(preload or preload_for(list(statements) + list(cells or []))), data_files,
+                                                   layers))
         except ZygoteError:
             starter = None  # a fresh interpreter still grades; the layers say which path ran
     if starter is None:
@@ -125,7 +151,7 @@ def run_job(statements: list[dict], calls: list[dict], arrays: dict[str, np.ndar
     lease = isolation.take_uid() if "uid" in layers else None
     job = _Job(statements, list(calls), arrays, aliases or {}, limits,
                timeouts or {}, groups or {}, isolation.data_paths(data_files, "namespaces" in layers),
-               lease.uid if lease else None, uses or {})
+               lease.uid if lease else None, uses or {}, cells)
     try:
         return job.run(starter, layers + (("zygote",) if isinstance(starter, _ZygoteStarter) else ()))
     finally:
@@ -224,8 +250,16 @@ class _Timeout(Exception):
 
 
 class _Job:
-    def __init__(self, statements, calls, arrays, aliases, limits, timeouts, groups, data_paths, uid, uses):
+    def __init__(self, statements, calls, arrays, aliases, limits, timeouts, groups, data_paths, uid, uses,
+                 cells=None):
         self.uses = uses
+        self.cells = None if cells is None else [{"label": str(c.get("label", "cell")), "source": str(c.get("source", ""))}
+                                                 for c in cells]
+        self.cell_reports: list[dict] = []
+        self.stopped: dict | None = None
+        self.executions = 0
+        self.exec_stop: str | None = None
+        """Why the execution of this worker's cells ended early (set by ``_run_once``)."""
         self.statements, self.calls, self.arrays, self.aliases = statements, calls, arrays, aliases
         self.limits, self.timeouts, self.groups, self.data_paths, self.uid = limits, timeouts, groups, data_paths, uid
         self.out = os.memfd_create("dlgrade-stdout", os.MFD_CLOEXEC)
@@ -252,6 +286,8 @@ class _Job:
         load_warnings: list[dict] = []
         restarts = -1
         self.job_deadline = time.monotonic() + self.limits.budget_s
+        if self.cells is not None and not pending:
+            pending = [None]  # execute the notebook even when no call needs it (its outputs are kept)
         while pending:
             restarts += 1
             if time.monotonic() >= self.job_deadline:
@@ -259,13 +295,19 @@ class _Job:
                     outcomes[cid] = CallOutcome("skipped", error=_err(
                         "BudgetExhausted", f"the submission's time budget of {self.limits.budget_s:.0f} s was used up"))
                 break
-            finished, current, reason, warnings = self._run_once(by_id, pending)
+            self.exec_stop = None
+            finished, current, reason, warnings = self._run_once(by_id, [c for c in pending if c is not None])
             if warnings is not None and not load_warnings:
                 load_warnings = warnings
             outcomes.update(finished)
-            pending = [c for c in pending if c not in outcomes]
+            pending = [c for c in pending if c not in outcomes and c is not None]
             if current is None:
-                if pending:  # died or timed out before any call: loading the definitions failed
+                if pending and self.exec_stop is not None:  # the notebook did not get to the calls
+                    kind, _ = reason
+                    for cid in pending:
+                        outcomes[cid] = CallOutcome(kind, error=_err("NotebookStopped", f"not graded: {self.exec_stop}"))
+                    pending = []
+                elif pending:  # died or timed out before any call: loading the definitions failed
                     kind, msg = reason
                     for cid in pending:
                         outcomes[cid] = CallOutcome(kind, error=_err("LoadFailed", f"loading your definitions failed: {msg}"))
@@ -288,7 +330,8 @@ class _Job:
                             "Skipped", f"skipped: `{hit[0]}` timed out earlier in this submission"))
                 pending = [c for c in pending if c not in outcomes]
         return JobResult({c: outcomes[c] for c in by_id}, load_warnings, layers, self.tail(self.out),
-                         self.tail(self.err), max(restarts, 0), round(self.rss_kb / 1024, 1))
+                         self.tail(self.err), max(restarts, 0), round(self.rss_kb / 1024, 1), self.cell_reports,
+                         self.stopped)
 
     # -- one worker process over `pending`
 
@@ -298,6 +341,8 @@ class _Job:
         chan, chan_child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         status_r, status_w = os.pipe()
         cpu_s = int(lim.load_timeout_s + sum(self.timeouts.get(c, lim.timeout_s) for c in pending)) + 5
+        if self.cells is not None:
+            cpu_s += int(lim.notebook_timeout_s + 2 * _grace(lim.cell_s)) + 1
         spec = {"uid": self.uid, "memory_mb": lim.memory_mb, "file_size_mb": lim.file_size_mb, "nproc": lim.nproc,
                 "cpu_s": cpu_s, "disk_mb": lim.disk_mb, "inodes": lim.inodes}
         reader = wire.FrameReader(max_message=lim.output_mb * 2**20,
@@ -317,15 +362,29 @@ class _Job:
         status = {}
         try:
             deadline = min(time.monotonic() + lim.load_timeout_s, self.job_deadline)
+            message = {"kind": "job", "statements": self.statements, "aliases": self.aliases,
+                       "data_files": self.data_paths, "torch_threads": 1, "statement_timeout_s": lim.timeout_s,
+                       "max_message": lim.output_mb * 2**20}
+            if self.cells is not None:
+                message["full"] = {"cells": self.cells, "cell_timeout_s": lim.cell_s,
+                                   "notebook_timeout_s": lim.notebook_timeout_s,
+                                   "cell_output_chars": lim.cell_output_kb * 1024,
+                                   "notebook_output_chars": lim.notebook_output_mb * 2**20}
             try:
-                self._send(chan, {"kind": "job", "statements": self.statements, "aliases": self.aliases,
-                                  "data_files": self.data_paths, "torch_threads": 1,
-                                  "statement_timeout_s": lim.timeout_s,
-                                  "max_message": lim.output_mb * 2**20}, None, deadline)
+                self._send(chan, message, None, deadline)
                 header = self._recv(chan, reader, status_r, deadline)
+                if self.cells is not None:
+                    if header[0].get("kind") != "executing":
+                        raise wire.WireError("expected the start of the execution")
+                    warnings = _warnings(header[0].get("warnings"))
+                    stop = self._execute(chan, reader, status_r)
+                    if stop is not None:
+                        return finished, None, stop, warnings
+                    header = self._recv(chan, reader, status_r, min(time.monotonic() + _grace(lim.cell_s),
+                                                                    self.job_deadline))
                 if header[0].get("kind") != "loaded":
                     raise wire.WireError("expected the load report")
-                warnings = _warnings(header[0].get("warnings"))
+                warnings = (warnings or []) + _warnings(header[0].get("warnings"))
             except _Timeout:
                 reason = ("timeout", self._budget_msg(deadline) or
                           f"loading your definitions took longer than {lim.load_timeout_s:.0f} s")
@@ -375,6 +434,62 @@ class _Job:
                     self.rss_kb = max(self.rss_kb, int(status.get("rss_kb", 0) or 0))
             os.close(status_r)
 
+    def _execute(self, chan, reader, status_r):
+        """Receive one report per cell, each under its own deadline; None, or the (kind, message) of a stop."""
+        lim = self.limits
+        self.executions += 1
+        first = self.executions == 1
+        n = len(self.cells)
+        cap_chars = lim.cell_output_kb * 1024
+        left = [lim.notebook_output_mb * 2**20]  # what the trusted side keeps of the whole notebook
+        saved = reader.max_message
+        reader.max_message = min(saved, 12 * (cap_chars + 8192) + lim.notebook_output_mb * 2**20 + 2**20)
+        nb_deadline = min(time.monotonic() + lim.notebook_timeout_s + _grace(lim.cell_s), self.job_deadline)
+        reports: list[dict] = []
+        i, stop = 0, None
+        try:
+            while i < n:
+                deadline = min(time.monotonic() + lim.cell_s + _grace(lim.cell_s), nb_deadline)
+                try:
+                    header, _ = self._recv(chan, reader, status_r, deadline)
+                except _Timeout:
+                    why = self._budget_msg(deadline) or (
+                        f"the notebook's time limit of {lim.notebook_timeout_s:g} s was used up"
+                        if deadline >= nb_deadline else
+                        f"it ran past its time limit of {lim.cell_s:g} s and did not stop, so the worker was killed")
+                    stop = ("timeout", why)
+                    break
+                except _Dead:
+                    status = _read_status(status_r, time.monotonic() + 5)
+                    self.rss_kb = max(self.rss_kb, int(status.get("rss_kb", 0) or 0))
+                    stop = self._death_reason(status, where="in this cell")
+                    break
+                except wire.WireError as exc:
+                    stop = ("crashed", f"the worker sent malformed data ({exc})")
+                    break
+                if header.get("kind") != "cell" or header.get("i") != i:
+                    stop = ("crashed", "the worker sent malformed data (a cell report out of order)")
+                    break
+                reports.append(cell_report(header, cap_chars, left))
+                i += 1
+        finally:
+            reader.max_message = saved
+        if stop is not None:
+            label = self.cells[i]["label"]
+            again = "" if first else ", executed again after the worker died in an earlier call,"
+            self.exec_stop = f"the notebook{again} stopped at {label}: {stop[1]}; later cells did not run"
+            reports.append({"status": "crashed" if stop[0] == "crashed" else "timeout", "seconds": 0.0, "failed": None,
+                            "error": {"type": "WorkerDied" if stop[0] == "crashed" else "Timeout", "message": stop[1]},
+                            "outputs": []})
+            reports += [{"status": "not_run", "seconds": 0.0, "failed": None, "outputs": [],
+                         "error": {"type": "NotRun", "message": f"not run: the execution ended at {label}"}}
+                        for _ in range(i + 1, n)]
+        if first:
+            self.cell_reports = reports
+            if stop is not None:
+                self.stopped = {"at": i, "kind": stop[0], "message": self.exec_stop}
+        return stop
+
     def _budget_msg(self, deadline):
         if deadline >= self.job_deadline:
             return f"the submission's time budget of {self.limits.budget_s:.0f} s was used up"
@@ -422,7 +537,7 @@ class _Job:
             elif status_r in rl:
                 raise _Dead
 
-    def _death_reason(self, status):
+    def _death_reason(self, status, where="during this call"):
         code = status.get("code")
         lim = self.limits
         tail = self.tail(self.err, 4000)
@@ -434,10 +549,67 @@ class _Job:
         if code in (-signal.SIGXCPU, 128 + signal.SIGXCPU):
             return ("timeout", "the CPU-time limit was exceeded")
         if code == 0:
-            return ("crashed", "your code ended the process (sys.exit / os._exit) during this call")
+            return ("crashed", f"your code ended the process (sys.exit / os._exit) {where}")
         last = [ln for ln in tail.strip().splitlines() if ln.strip()][-1:] or [""]
-        return ("crashed", f"the process ended with exit code {code} during this call "
+        return ("crashed", f"the process ended with exit code {code} {where} "
                            f"(os._exit, a crash in native code, or a resource limit) {last[0][:200]}".rstrip())
+
+
+def _grace(cell_s: float) -> float:
+    """How long past a cell's own limit the supervisor waits before it kills the worker."""
+    return 2.0 + 0.1 * cell_s
+
+
+_BASE64 = re.compile(r"[A-Za-z0-9+/]*={0,2}")
+_CELL_STATUS = ("ok", "error", "timeout", "not_run")
+
+
+def _text(v, n: int) -> str:
+    return v[:n] if type(v) is str else ""
+
+
+def cell_report(header: dict, cap_chars: int, left: list[int]) -> dict:
+    """One cell's report from the worker, checked and capped on the trusted side (it may be forged).
+
+    Only the known output types with string fields survive; each cell keeps at most ``cap_chars``
+    characters of text (plus a note), and the notebook at most ``left[0]`` in all (figures included).
+    """
+    status = header.get("status") if header.get("status") in _CELL_STATUS else "error"
+    seconds = header.get("seconds")
+    failed = header.get("failed")
+    err = header.get("error") if isinstance(header.get("error"), dict) else None
+    out = {"status": status, "seconds": float(seconds) if type(seconds) in (int, float) else 0.0,
+           "failed": failed if type(failed) is int and 0 <= failed < 10**6 else None,
+           "error": {"type": _text(err.get("type"), 100), "message": _text(err.get("message"), 600)} if err else None,
+           "outputs": []}
+    budget = min(cap_chars + 8192, max(0, left[0]))
+    raw = header.get("outputs") if type(header.get("outputs")) is list else []
+    for o in raw[:400]:
+        if type(o) is not dict:
+            continue
+        kind = o.get("type")
+        if kind == "stream" and o.get("name") in ("stdout", "stderr"):
+            item = {"type": "stream", "name": o["name"], "text": _text(o.get("text"), budget)}
+            size = len(item["text"])
+        elif kind in ("result", "display"):
+            item = {"type": kind, "text": _text(o.get("text"), budget)}
+            size = len(item["text"])
+        elif kind == "error":
+            tb = [_text(x, budget) for x in (o.get("traceback") if type(o.get("traceback")) is list else [])[:200]]
+            item = {"type": "error", "ename": _text(o.get("ename"), 200), "evalue": _text(o.get("evalue"), budget),
+                    "traceback": tb}
+            size = len(item["ename"]) + len(item["evalue"]) + sum(map(len, tb))
+        elif kind == "figure" and type(o.get("png")) is str and len(o["png"]) <= left[0] and _BASE64.fullmatch(o["png"]):
+            item, size = {"type": "figure", "png": o["png"]}, 0
+            left[0] -= len(o["png"])
+        else:
+            continue
+        if size > budget:
+            break
+        budget -= size
+        left[0] -= size
+        out["outputs"].append(item)
+    return out
 
 
 def _read_status(fd, deadline) -> dict:

@@ -31,6 +31,7 @@ import sys
 import time
 
 from . import wire
+from .cells import run_cells
 from .interpreter import MissingName, describe_exception, load_definitions, run_case
 
 CLONE_NEWNS = 0x00020000
@@ -195,6 +196,15 @@ def serve(chan_fd: int, spec: dict):
     job, _ = wire.read_frame(sock.recv, reader)
     namespace = {"__name__": "__main__", "__builtins__": builtins}
     warnings = load_definitions(job["statements"], namespace, job.get("statement_timeout_s"))
+    full = job.get("full")
+    if isinstance(full, dict):  # full mode: the notebook's cells, in order, then the calls
+        _send(sock, {"kind": "executing", "warnings": warnings})
+        warnings = []
+        _link_data_files(job.get("data_files") or {})
+        run_cells(list(full.get("cells") or []), namespace, lambda report: _send(sock, report),
+                  cell_timeout_s=float(full["cell_timeout_s"]), notebook_timeout_s=float(full["notebook_timeout_s"]),
+                  cell_output_chars=int(full["cell_output_chars"]),
+                  notebook_output_chars=int(full["notebook_output_chars"]))
     if "torch" in sys.modules:
         sys.modules["torch"].set_num_threads(int(job.get("torch_threads", 1)))
     _send(sock, {"kind": "loaded", "warnings": warnings})
@@ -229,6 +239,16 @@ def serve(chan_fd: int, spec: dict):
         sys.stderr.flush()
     finally:
         os._exit(0)  # skip interpreter teardown: student objects may hang in __del__
+
+
+def _link_data_files(files: dict):
+    """Full mode: the course's data files also under their own names in the job directory (notebooks open them so)."""
+    for name, path in files.items():
+        if isinstance(name, str) and "/" not in name and name not in (".", "..") and isinstance(path, str):
+            try:
+                os.symlink(path, name)
+            except OSError:
+                pass
 
 
 def _one_call(call, ctx):

@@ -11,6 +11,7 @@ import os
 import signal
 import threading
 import traceback
+import types
 
 import numpy as np
 
@@ -87,6 +88,21 @@ def lookup_name(name, ctx):
     raise MissingName(f"`{name}` is not defined{also}")
 
 
+def read_value(path, ctx):
+    """``{read: name.attr}``: a top-level value of the executed notebook (not a function, class or module)."""
+    head, *rest = path.split(".")
+    try:
+        obj = lookup_name(head, ctx)
+    except MissingName as exc:
+        raise MissingName(f"{exc}: the rubric reads the value your notebook computes at the top level "
+                          "(after running every cell in order)") from None
+    for attr in rest:
+        obj = getattr(obj, attr)
+    if isinstance(obj, (types.FunctionType, types.BuiltinFunctionType, types.MethodType, type, types.ModuleType)):
+        raise TypeError(f"`{path}` is a {type(obj).__name__} in your notebook, not a computed value")
+    return obj
+
+
 def resolve_path(path, env, ctx, names_allowed=True):
     """``a.b.c``: ``a`` a step variable (or a submission name), then attributes."""
     head, *rest = path.split(".")
@@ -157,6 +173,11 @@ def run_case(case, ctx):
             continue
         if "np_seed" in step:  # legacy global-state notebooks
             np.random.seed(int(step["np_seed"]))
+            continue
+        if "read" in step:
+            last = read_value(str(step["read"]), ctx)
+            if step.get("let"):
+                env[step["let"]] = last
             continue
         if "set_params" in step:
             module = resolve_path(str(step["set_params"]), env, ctx, names_allowed=False)
