@@ -1,6 +1,7 @@
 """Full-execution mode: the whole notebook runs in the sandbox, cell by cell, and items are graded against it."""
 from __future__ import annotations
 
+import base64
 import shutil
 import sqlite3
 import time
@@ -212,8 +213,17 @@ def test_the_figures_hook_is_a_no_op_until_the_module_exists_and_fills_display_d
     import importlib.util
 
     if importlib.util.find_spec("grader.sandbox.worker.figures") is None:
-        assert worker_cells._figures_hook() is None  # the colleague's figures.py is not there yet
-    pytest.importorskip("matplotlib.pyplot")
+        assert worker_cells._figures_hook() is None  # a build without the figures module
+    plt = pytest.importorskip("matplotlib.pyplot")
+    from grader.sandbox.worker import figures
+
+    assert worker_cells._figures_hook() is figures.capture
+    figures.use_agg()
+    plt.plot([1, 2, 3], [1, 4, 9])  # the real capture gives the PNG as bytes: the hook sends base64
+    real = worker_cells.Outputs(10**6)
+    worker_cells._figure_outputs(figures.capture, real, [10**6])
+    (fig,) = real.plain()
+    assert fig["type"] == "figure" and base64.b64decode(fig["png"]).startswith(b"\x89PNG\r\n\x1a\n")
     out = worker_cells.Outputs(1000)
     budget = [100]
     worker_cells._figure_outputs(lambda close: [{"png": "iVBORw0KGgo="}, {"png": "x" * 200}], out, budget)

@@ -57,3 +57,17 @@ def test_a_slow_kept_statement_is_stopped_and_blamed(tmp_path, toy_rubric):
     assert "cell 2: `scale = calibrate()` failed (took longer than 4 s and was stopped); `double` needs `scale`" \
         in t1.message
     assert res.seconds < 20
+
+
+def test_a_statement_that_swallows_the_stop_once_is_stopped_again():
+    """The per-statement limit re-fires (the same Alarm as full mode's cells): one bare except is not enough."""
+    import subprocess
+    import sys
+
+    code = ("from grader.sandbox.worker.interpreter import load_definitions\n"
+            "src = 'try:\\n    while True:\\n        pass\\nexcept BaseException:\\n    pass\\nwhile True:\\n    pass\\n'\n"
+            "w = load_definitions([{'label': 'cell 2', 'source': src, 'id': 7}, "
+            "{'label': 'cell 3', 'source': 'ok = 1\\n', 'id': 8}], ns := {}, 0.3)\n"
+            "print(w[0]['id'], w[0]['error'], ns['ok'], len(w))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == "7 took longer than 0.3 s and was stopped 1 1", out.stderr

@@ -146,12 +146,19 @@ def slice_failures(ex: Extraction, job, roots) -> list[str]:
     """Why the slice is not to be trusted: kept statements a graded function needs that failed to run."""
     needed = {sid for r in roots for sid in ex.needs.get(r, ())}
     statements = ex.by_sid()
-    out = []
-    for w in job.load_warnings:
-        sid = int(w["id"]) if w.get("kind") != "provided" and str(w.get("id", "")).isdigit() else None
-        if sid in needed and sid in statements:
-            out.append(f"{statements[sid].label}: `{statements[sid].brief()}` failed ({w.get('error', '')})")
-    return out
+    return [f"{statements[sid].label}: `{statements[sid].brief()}` failed ({error})"
+            for sid, error in failed_statements(job.load_warnings).items() if sid in needed and sid in statements]
+
+
+def failed_statements(load_warnings: list[dict]) -> dict[int, str]:
+    """sid -> error of the submission's statements that failed to load (provided code left out)."""
+    return {int(w["id"]): w.get("error", "") for w in load_warnings
+            if w.get("kind") != "provided" and str(w.get("id", "")).isdigit()}
+
+
+def _cell_error(err: dict, bare=("Timeout",)) -> str:
+    """A cell report's error in one line: the message alone for the grader's own stops (``bare`` types)."""
+    return err.get("message", "") if err.get("type") in bare else f"{err.get('type', '')}: {err.get('message', '')}"
 
 
 def cell_warnings(ex: Extraction, cells: list[dict], reports: list[dict]) -> list[dict]:
@@ -159,9 +166,7 @@ def cell_warnings(ex: Extraction, cells: list[dict], reports: list[dict]) -> lis
     out = []
     for cell, r in zip(cells, reports):
         sids = ex.layout.get(cell["label"], ())
-        err = r.get("error") or {}
-        text = err.get("message", "") if err.get("type") in ("Timeout", "WorkerDied", "NotRun") else \
-            f"{err.get('type', '')}: {err.get('message', '')}"
+        text = _cell_error(r.get("error") or {}, ("Timeout", "WorkerDied", "NotRun"))
         k = r.get("failed")
         if r["status"] in ("error", "timeout") and k is not None and k < len(sids):
             out.append({"label": cell["label"], "kind": "cell", "id": str(sids[k]), "error": text})
@@ -180,9 +185,7 @@ def full_warnings(ex: Extraction, cells: list[dict], job, items: list[str], limi
     at = job.stopped["at"] if job.stopped else None
     bad = [(c, r) for n, (c, r) in enumerate(zip(cells, job.cells)) if r["status"] in ("error", "timeout") and n != at]
     for c, r in bad[:limit]:
-        err = r.get("error") or {}
-        what = err.get("message", "") if err.get("type") == "Timeout" else f"{err.get('type', '')}: {err.get('message', '')}"
-        out.append(f"{c['label']}: {what} (full mode: the next cells still ran)")
+        out.append(f"{c['label']}: {_cell_error(r.get('error') or {})} (full mode: the next cells still ran)")
     if len(bad) > limit:
         out.append(f"... and {len(bad) - limit} more cells that raised")
     if job.stopped:
@@ -206,10 +209,7 @@ def incomplete_calls(plan: Plan, ex: Extraction, load_warnings: list[dict]) -> d
     A failing case of such a call is told what was missing, and no known
     mistake is named for it: the evidence for a mistake is not complete.
     """
-    failed: dict[int, str] = {}
-    for w in load_warnings:
-        if w.get("kind") != "provided" and str(w.get("id", "")).isdigit():
-            failed[int(w["id"])] = w.get("error", "")
+    failed = failed_statements(load_warnings)
     statements = ex.by_sid()
     why: dict[str, str] = {}
     for name in plan.roots:

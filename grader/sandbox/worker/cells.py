@@ -26,16 +26,16 @@ import importlib
 import io
 import linecache
 import os
-import signal
 import sys
 import time
 import traceback
+
+from .alarm import Alarm
 
 WORKER_DIR = os.path.dirname(os.path.abspath(__file__))
 NOTE = "[dlgrade] "
 MAX_FIGURES = 20
 """Figures kept per cell."""
-REFIRE_S = 0.5
 
 
 class CellTimeout(BaseException):
@@ -123,37 +123,6 @@ class _Stream(io.TextIOBase):
     @property
     def encoding(self):
         return "utf-8"
-
-
-class _Timer:
-    """SIGALRM while a cell runs; harmless outside one."""
-
-    def __init__(self):
-        self.active = False
-        self.message = ""
-        self.previous = signal.signal(signal.SIGALRM, self._fire)
-
-    def _fire(self, signum, frame):
-        if self.active:
-            raise CellTimeout(self.message)
-
-    def arm(self, seconds: float, message: str) -> None:
-        self.message = message
-        self.active = True
-        signal.setitimer(signal.ITIMER_REAL, max(seconds, 0.001), REFIRE_S)
-
-    def disarm(self) -> None:
-        while True:  # the signal may land between any two bytecodes, also in here
-            try:
-                self.active = False
-                signal.setitimer(signal.ITIMER_REAL, 0)
-                return
-            except CellTimeout:
-                continue
-
-    def close(self) -> None:
-        self.disarm()
-        signal.signal(signal.SIGALRM, self.previous)
 
 
 _current: list[Outputs | None] = [None]
@@ -254,7 +223,7 @@ def run_cells(cells: list[dict], namespace: dict, send, *, cell_timeout_s: float
     """
     namespace.setdefault("display", display)
     out_stream, err_stream = _Stream("stdout"), _Stream("stderr")
-    timer = _Timer()
+    timer = Alarm(CellTimeout)
     capture = _figures_hook()
     budget = [int(notebook_output_chars)]  # characters left for the whole notebook (figures included)
     start = time.monotonic()

@@ -16,6 +16,7 @@ import types
 import numpy as np
 
 from . import figures
+from .alarm import Alarm
 from .instrument import EventLog, _torch, make_instrumented_mse, make_instrumented_sgd
 from .wire import INPUT_TAGS, TAG, WireError, check_tag
 
@@ -233,38 +234,44 @@ def load_definitions(statements, namespace, timeout_s=None):
     A statement's ``line`` (default 1) is where its source starts in its cell, so
     tracebacks name the cell's own line numbers (without padding the source).
     ``timeout_s`` stops any one statement that runs longer (a training loop
-    kept because a graded function reads what it trains); the supervisor's
+    kept because a graded function reads what it trains), with the same
+    re-firing :class:`~.alarm.Alarm` as full mode's cells; the supervisor's
     load deadline still bounds the whole load.
     """
     warnings = []
-    timer = timeout_s is not None and timeout_s > 0 and hasattr(signal, "setitimer") \
-        and threading.current_thread() is threading.main_thread()
-    if timer:
-        def _alarm(signum, frame):
-            raise StatementTimeout(f"took longer than {timeout_s:g} s and was stopped")
-        previous = signal.signal(signal.SIGALRM, _alarm)
+    alarm = Alarm(StatementTimeout) if timeout_s is not None and timeout_s > 0 and hasattr(signal, "setitimer") \
+        and threading.current_thread() is threading.main_thread() else None
+    stopped = f"took longer than {timeout_s:g} s and was stopped" if alarm else ""
+
+    def warn(st, error):
+        warnings.append({"label": st["label"], "kind": st.get("kind", ""), "id": st.get("id", ""), "error": error})
+
     try:
         for st in statements:
             try:
-                tree = ast.parse(st["source"], st["label"], "exec")
-                line = st.get("line", 1)
-                if isinstance(line, int) and line > 1:
-                    ast.increment_lineno(tree, line - 1)
-                code = compile(tree, st["label"], "exec")
-                if timer:
-                    signal.setitimer(signal.ITIMER_REAL, timeout_s)
                 try:
-                    exec(code, namespace)  # noqa: S102 - this *is* the sandbox
-                finally:
-                    if timer:
-                        signal.setitimer(signal.ITIMER_REAL, 0)
-            except BaseException as exc:  # noqa: BLE001 - SystemExit too: report, continue
-                d = describe_exception(exc)
-                error = d["message"] if isinstance(exc, StatementTimeout) else f"{d['type']}: {d['message']}"
-                warnings.append({"label": st["label"], "kind": st.get("kind", ""), "id": st.get("id", ""),
-                                 "error": error})
+                    tree = ast.parse(st["source"], st["label"], "exec")
+                    line = st.get("line", 1)
+                    if isinstance(line, int) and line > 1:
+                        ast.increment_lineno(tree, line - 1)
+                    code = compile(tree, st["label"], "exec")
+                    if alarm:
+                        alarm.arm(timeout_s, stopped)
+                    try:
+                        exec(code, namespace)  # noqa: S102 - this *is* the sandbox
+                    finally:
+                        if alarm:
+                            alarm.disarm()
+                except BaseException as exc:  # noqa: BLE001 - SystemExit too: report, continue
+                    if alarm:
+                        alarm.disarm()
+                    d = describe_exception(exc)
+                    warn(st, d["message"] if isinstance(exc, StatementTimeout) else f"{d['type']}: {d['message']}")
+            except StatementTimeout:  # landed outside the student's code, in our own bookkeeping
+                if alarm:
+                    alarm.disarm()
+                warn(st, stopped)
     finally:
-        if timer:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, previous)
+        if alarm:
+            alarm.close()
     return warnings
