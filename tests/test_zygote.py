@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -163,29 +164,54 @@ def _uid_of(pid):
         return None
 
 
-def test_preload_sets_have_their_own_zygote():
+def test_the_zygote_imports_what_a_job_imports_once():
+    """One zygote per process: a job's own imports (of numpy/scipy/matplotlib/torch) are added to it."""
+    from grader.sandbox import zygote as zmod
+
     iso = "namespaces" in available_layers()
+    zmod.stop_all()
     a = get_zygote(("numpy",), (), available_layers())
-    b = get_zygote(DEFAULT_PRELOAD, (), available_layers())
-    assert a is not b and a.loaded == ["numpy"] and "scipy.optimize" in b.loaded
-    src = [{"label": "c", "source": "import sys\ndef f():\n    return 'scipy.optimize' in sys.modules\n", "kind": "def"}]
+    assert a.loaded == ["numpy"] and get_zygote(DEFAULT_PRELOAD, (), available_layers()) is a
+    probe = "def f():\n    import sys\n    return sorted(m for m in ('scipy.stats', 'scipy.optimize') if m in sys.modules)\n"
     calls = [{"id": "f", "steps": [{"let": "o", "call": "f"}], "returns": "o"}]
-    assert run_job(src, calls, {}, require_isolation=iso, preload=("numpy",)).outcomes["f"].value is False
-    assert run_job(src, calls, {}, require_isolation=iso, preload=DEFAULT_PRELOAD).outcomes["f"].value is True
-    assert run_job(src, calls, {}, require_isolation=iso).outcomes["f"].value is False  # auto: numpy only
-    a.stop()
+    plain = [{"label": "c", "source": "import numpy as np\n" + probe, "kind": "def"}]
+    assert run_job(plain, calls, {}, require_isolation=iso).outcomes["f"].value == []
+    stats = [{"label": "c", "source": "from scipy.stats import norm\n" + probe, "kind": "def"}]
+    assert run_job(stats, calls, {}, require_isolation=iso).outcomes["f"].value == ["scipy.optimize", "scipy.stats"]
+    assert a.alive() and a.starts == 1
+    # a later job that does not import scipy finds it loaded in the zygote: nothing was started again
+    assert run_job(plain, calls, {}, require_isolation=iso).outcomes["f"].value == ["scipy.optimize", "scipy.stats"]
+    assert a.starts == 1
+    zmod.stop_all()
+
+
+def test_pyplot_is_deferred_until_used():
+    """``import matplotlib.pyplot as plt`` in a job that never plots does not execute pyplot (0.3 s)."""
+    iso = "namespaces" in available_layers()
+    src = [{"label": "c", "kind": "def", "source": (
+        "import sys\nimport matplotlib.pyplot as plt\nimport matplotlib.pyplot\nfrom matplotlib import pyplot\n"
+        "def loaded():\n    return type(sys.modules['matplotlib.pyplot']).__name__\n"
+        "def draw():\n    plt.plot([0, 1], [1, 2])\n"
+        "    return [len(plt.get_fignums()), type(sys.modules['matplotlib.pyplot']).__name__, pyplot.gcf() is plt.gcf()]\n")}]
+    calls = [{"id": "a", "steps": [{"let": "o", "call": "loaded"}], "returns": "o"},
+             {"id": "b", "steps": [{"let": "o", "call": "draw"}], "returns": "o"}]
+    res = run_job(src, calls, {}, require_isolation=iso, preload=DEFAULT_PRELOAD)
+    assert res.outcomes["a"].value == "_Deferred"
+    assert res.outcomes["b"].value == [1, "module", True]
 
 
 def test_preload_follows_the_imports():
-    from grader.sandbox import NUMPY_PRELOAD, TORCH_PRELOAD, preload_for
+    from grader.sandbox import preload_for
 
     def st(src):
         return [{"label": "c", "source": src}]
 
-    assert preload_for(st("import numpy as np\nx = 'import torch'")) == NUMPY_PRELOAD
-    assert preload_for(st("import numpy\n  from scipy.optimize import brentq")) == DEFAULT_PRELOAD
-    assert preload_for(st("import matplotlib.pyplot as plt")) == DEFAULT_PRELOAD
-    assert preload_for(st("import scipy") + st("import torch.nn as nn")) == TORCH_PRELOAD
+    assert preload_for(st("import numpy as np\nx = 'import torch'")) == ("numpy",)
+    assert preload_for(st("import numpy\n  from scipy.optimize import brentq")) == ("numpy", "scipy.optimize")
+    assert preload_for(st("import matplotlib.pyplot as plt")) == ("numpy", "matplotlib.pyplot")
+    assert preload_for(st("from scipy import stats, optimize as opt")) == (
+        "numpy", "scipy", "scipy.optimize", "scipy.stats")
+    assert preload_for(st("import scipy") + st("import torch.nn as nn, os")) == ("numpy", "scipy", "torch.nn")
 
 
 def test_limits_apply_in_the_child():
@@ -240,3 +266,52 @@ def test_worker_package_imports_nothing_of_the_grader():
             names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
                 [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else []
             assert not [n for n in names if n.split(".")[0] in ("grader", "reference")], (p.name, names)
+
+
+def _job_in_forked_child(_):
+    from grader.sandbox import zygote as zmod
+
+    iso = "namespaces" in available_layers()
+    src = [{"label": "c", "source": "import os\ndef f():\n    return os.getpid() > 0\n", "kind": "def"}]
+    calls = [{"id": "f", "steps": [{"let": "o", "call": "f"}], "returns": "o"}]
+    value = run_job(src, calls, {}, require_isolation=iso).outcomes["f"].value
+    (z,) = zmod._registry.values()
+    return value, z.attached, z.starts
+
+
+def test_forked_pool_processes_share_the_parents_zygote():
+    """A local pool forked after share() connects to the parent's zygote instead of starting its own."""
+    import multiprocessing
+
+    from grader.sandbox import zygote as zmod
+
+    zmod.stop_all()
+    z = get_zygote(DEFAULT_PRELOAD, (), available_layers())
+    z.share()
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        got = pool.map(_job_in_forked_child, range(4))
+    assert got == [(True, True, 0)] * 4  # every job ran, through a private connection, no zygote started
+    assert z.alive() and z.starts == 1
+    # the parent still uses its own control socket
+    src = [{"label": "c", "source": "def f():\n    return 1\n", "kind": "def"}]
+    calls = [{"id": "f", "steps": [{"let": "o", "call": "f"}], "returns": "o"}]
+    assert run_job(src, calls, {}, require_isolation="namespaces" in available_layers()).outcomes["f"].value == 1
+    zmod.stop_all()
+
+
+def test_a_pool_process_starts_its_own_zygote_when_the_shared_one_died():
+    import multiprocessing
+
+    from grader.sandbox import zygote as zmod
+
+    zmod.stop_all()
+    z = get_zygote(DEFAULT_PRELOAD, (), available_layers())
+    z.share()
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        kids = Path(f"/proc/{z.proc.pid}/task/{z.proc.pid}/children").read_text().split()
+        for pid in kids or [z.proc.pid]:
+            os.kill(int(pid), 9)  # the zygote itself (bubblewrap's child, in a session of its own)
+        z.proc.wait(timeout=10)
+        value, attached, starts = pool.apply(_job_in_forked_child, (0,))
+    assert value is True and not attached and starts == 1
+    zmod.stop_all()

@@ -26,7 +26,7 @@ def reference_source(rubric: Rubric) -> str:
     return _reference_source(tuple(rubric.reference_modules))
 
 
-def _module_text(name: str) -> str:
+def module_text(name: str) -> str:
     """A module's source read from its file, without running it (grading a batch need not import scipy)."""
     mod = sys.modules.get(name)
     if mod is not None:
@@ -39,7 +39,7 @@ def _module_text(name: str) -> str:
 
 @lru_cache(maxsize=32)
 def _reference_source(modules: tuple[str, ...]) -> str:
-    sources = [_module_text(m) for m in modules]
+    sources = [module_text(m) for m in modules]
     if len(sources) == 1:
         return sources[0]
     future = "from __future__ import annotations\n"

@@ -28,7 +28,7 @@ from grader.model import Options, plain_text
 from grader.names import file_stem
 from grader.pipeline.executed import SUFFIX as EXECUTED_SUFFIX
 from grader.pipeline.executed import write_executed
-from grader.pipeline import failed_submission, grade_file, prepare_keys
+from grader.pipeline import failed_submission, grade_file, prepare_keys, prestart_sandbox
 from grader.pipeline.keys import key_version
 from grader.rubric import Rubric, RubricError, get_rubric, load_rubric_cached, rubric_dir
 from grader.sandbox import available_layers
@@ -328,6 +328,9 @@ def run_batch(class_dir, rubric, *, db_path=None, opts=None, workers=None, sched
             raise BatchError(f"--regrade-item: {exc.args[0]}") from None
         if regrade:
             raise BatchError("--regrade and --regrade-item exclude each other; use one")
+    # the zygote (numpy, scipy, ... imported once) starts on the other core while the intake, the gradebook
+    # and the keys are read; the pool's processes, forked after it is up, share it
+    zygote_start = prestart_sandbox(rubric, opts) if scheduler is None and grade_fn is None else None
     try:
         intake = discover(class_dir, id_pattern=id_pattern, id_from=id_from)
     except IntakeError as exc:
@@ -422,6 +425,8 @@ def run_batch(class_dir, rubric, *, db_path=None, opts=None, workers=None, sched
             if tasks:
                 if grade_fn is None and scheduler is None:  # keys once here, not once per worker process
                     prepare_keys(rubric, item_opts if regrade_item else opts)
+                if zygote_start is not None:
+                    zygote_start.join()
                 backend = _Dask(scheduler, scheduler_timeout_s) if scheduler else _Local(workers or os.cpu_count() or 1)
             reporter.start(len(tasks), already=summary.already_done, skipped=len(intake.skipped),
                            where=backend.where if backend else "")

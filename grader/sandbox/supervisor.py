@@ -124,9 +124,10 @@ def run_job(statements: list[dict], calls: list[dict], arrays: dict[str, np.ndar
     remaining calls are skipped. ``uses`` maps a call id to the submission's
     functions it calls: once a function has timed out, the remaining calls that
     use it are skipped too (an infinite loop costs one timeout, not one per
-    check). ``preload`` names the modules the zygote
-    imports once (default: :func:`~grader.sandbox.zygote.preload_for` the
-    statements, e.g. ``TORCH_PRELOAD`` when they import torch);
+    check). ``preload`` names the modules a new zygote imports before its
+    first job (default: :func:`~grader.sandbox.zygote.preload_for` the
+    statements); the statements' own imports are sent with the job, and the
+    zygote imports those it lacks once, for this job and the later ones;
     ``use_zygote=False`` starts a fresh interpreter instead. Raises
     :class:`IsolationUnavailable` when ``require_isolation`` and the machine
     cannot run bubblewrap.
@@ -141,9 +142,9 @@ def run_job(statements: list[dict], calls: list[dict], arrays: dict[str, np.ndar
     data_files = tuple(str(f) for f in data_files)
     starter = None
     if use_zygote:
+        modules = preload_for(list(statements) + list(cells or []))
         try:
-            starter = _ZygoteStarter(get_zygote(tuple(preload or preload_for(list(statements) + list(cells or []))), data_files,
-                                                   layers))
+            starter = _ZygoteStarter(get_zygote(tuple(preload or modules), data_files, layers), modules)
         except ZygoteError:
             starter = None  # a fresh interpreter still grades; the layers say which path ran
     if starter is None:
@@ -221,11 +222,11 @@ class _FreshStarter:
 class _ZygoteStarter:
     """A child forked by this process's zygote."""
 
-    def __init__(self, zygote):
-        self.zygote = zygote
+    def __init__(self, zygote, modules=()):
+        self.zygote, self.modules = zygote, list(modules)
 
     def start(self, spec, chan, out, err, status):
-        return self.zygote.fork(spec, chan, out, err, status)
+        return self.zygote.fork({**spec, "modules": self.modules}, chan, out, err, status)
 
     def kill(self, pid):
         self.zygote.kill(pid)

@@ -28,6 +28,7 @@ import resource
 import signal
 import socket
 import sys
+import types
 import time
 
 from . import wire
@@ -272,15 +273,88 @@ def _one_call(call, ctx):
 # zygote
 
 
-def _preload(names):
+PRELOADABLE = ("numpy", "scipy", "matplotlib", "torch")
+"""The packages a zygote imports, at start or when a job's code imports them (their public submodules too)."""
+LAZY = ("matplotlib.pyplot",)
+"""Imported lazily in the zygote (registered, executed on first attribute use): a notebook's
+``import matplotlib.pyplot as plt`` costs nothing in a job that never plots (about 0.3 s otherwise)."""
+
+
+def preloadable(name) -> bool:
+    """``numpy``, ``scipy.optimize``, ``torch.nn``, ...: a public module of :data:`PRELOADABLE`, two levels at most."""
+    parts = name.split(".") if isinstance(name, str) else []
+    return (0 < len(parts) <= 2 and parts[0] in PRELOADABLE
+            and all(p.isidentifier() and not p.startswith("_") for p in parts))
+
+
+class _Deferred(types.ModuleType):
+    """A module that is imported for real on first attribute use (see :data:`LAZY`).
+
+    It sits in ``sys.modules`` with a ``__spec__`` that is not initializing, so
+    a later ``import`` statement finds it without loading it (importlib's own
+    LazyLoader would load on that check). Attribute reads go to the real
+    module once loaded.
+    """
+
+    def __getattr__(self, attr):
+        return getattr(self._dlgrade_real(), attr)
+
+    def __dir__(self):
+        return dir(self._dlgrade_real())
+
+    def _dlgrade_real(self):
+        real = self.__dict__.get("_dlgrade_module")
+        if real is None:
+            import importlib
+
+            name = self.__name__
+            if sys.modules.get(name) is self:
+                del sys.modules[name]
+            try:
+                real = importlib.import_module(name)
+            except BaseException:
+                sys.modules.setdefault(name, self)
+                raise
+            self.__dict__["_dlgrade_module"] = real
+        return real
+
+
+def _lazy(name: str) -> None:
+    """Register ``name`` as a :class:`_Deferred` module, unless it is imported already."""
+    import importlib.util
+
+    if name in sys.modules:
+        return
+    spec = importlib.util.find_spec(name)
+    if spec is None:
+        return
+    module = _Deferred(name)
+    module.__spec__, module.__loader__, module.__file__ = spec, spec.loader, spec.origin
+    sys.modules[name] = module
+    parent, _, child = name.rpartition(".")
+    if parent in sys.modules:
+        setattr(sys.modules[parent], child, module)
+
+
+def _preload(names, tried: set | None = None):
+    """Import ``names`` (preloadable ones only, each tried once); those that loaded."""
     loaded = []
     for name in names:
+        if tried is not None:
+            if name in tried:
+                continue
+            tried.add(name)
+        if not preloadable(name):
+            continue
         try:
-            if name == "matplotlib":
+            if name.split(".")[0] == "matplotlib":
                 import matplotlib
 
                 matplotlib.use("Agg")
-                import matplotlib.pyplot  # noqa: F401
+                for lazy in LAZY:
+                    _lazy(lazy)
+                if name not in LAZY:
+                    __import__(name)
             else:
                 __import__(name)
             loaded.append(name)
@@ -290,26 +364,35 @@ def _preload(names):
 
 
 def zygote(spec: dict):
-    """Preload, then fork one job per request on the control socket.
+    """Preload, then fork one job per request on a control socket.
 
-    The zygote reaps its children itself and writes each job's exit status to
-    the status fd that came with the job's request.
+    The first control socket (``spec["ctrl"]``) belongs to the grading
+    process that started the zygote; when it closes, the zygote exits. A
+    ``connect`` request on any control socket returns a new, private one (the
+    processes of a local pool, forked from that grading process, each get
+    their own, so their requests and replies never interleave). A ``kill``
+    reaches only jobs forked through the same control socket. The zygote reaps
+    its children itself and writes each job's exit status to the status fd
+    that came with the job's request.
     """
     import select
     import shutil
 
-    ctrl = socket.socket(fileno=int(spec.get("ctrl", CHAN_FD)))
+    primary = socket.socket(fileno=int(spec.get("ctrl", CHAN_FD)))
     if spec.get("pdeathsig"):
         _die_with(os.getppid())
-    loaded = _preload(spec.get("preload", []))
+    tried: set[str] = set()
+    loaded = _preload(spec.get("preload", []), tried)
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_w, False)
     os.set_blocking(wake_r, False)
     signal.set_wakeup_fd(wake_w)
     signal.signal(signal.SIGCHLD, lambda *_: None)
     jobs: dict[int, tuple[int, str | None]] = {}  # pid -> (status fd, private dir to remove)
+    owner: dict[int, socket.socket] = {}  # pid -> the control socket that forked it (kept after the reap)
+    ctrls = [primary]
     me = os.getpid()
-    ctrl.send(json.dumps({"ready": loaded}).encode())
+    primary.send(json.dumps({"ready": loaded}).encode())
 
     def reap():
         while True:
@@ -330,9 +413,15 @@ def zygote(spec: dict):
             if tmpdir:
                 shutil.rmtree(tmpdir, ignore_errors=True)  # follows no links (dir_fd based on Linux)
 
+    def answer(ctrl, reply: dict, fds=()):
+        try:
+            socket.send_fds(ctrl, [json.dumps(reply).encode()], list(fds))
+        except OSError:  # that controller is gone; its socket is dropped on its next EOF
+            pass
+
     while True:
         try:
-            ready, _, _ = select.select([ctrl, wake_r], [], [])
+            ready, _, _ = select.select([*ctrls, wake_r], [], [])
         except InterruptedError:
             continue
         if wake_r in ready:
@@ -342,36 +431,59 @@ def zygote(spec: dict):
             except BlockingIOError:
                 pass
             reap()
-        if ctrl not in ready:
-            continue
-        msg, fds, _, _ = socket.recv_fds(ctrl, 65536, 8)
-        if not msg:
-            os._exit(0)
-        req = json.loads(msg)
-        op = req.get("op")
-        if op == "fork" and len(fds) == 4:
-            named = dict(zip(("chan", "out", "err", "status"), fds))
-            job = {**spec, **req["spec"]}
-            sys.stdout.flush()
-            sys.stderr.flush()
-            pid = os.fork()
-            if pid == 0:
+        for ctrl in [c for c in ready if c is not wake_r]:
+            try:
+                msg, fds, _, _ = socket.recv_fds(ctrl, 65536, 8)
+            except OSError:
+                msg, fds = b"", []
+            if not msg:
+                if ctrl is primary:
+                    os._exit(0)
+                ctrls.remove(ctrl)
                 ctrl.close()
-                os.close(wake_r)
-                os.close(wake_w)
-                _zygote_child(job, named, me)
-            jobs[pid] = (named.pop("status"), None if job.get("mount") else os.path.join(job["workdir"], f"c{pid}"))
-            _close(named)
-            ctrl.send(json.dumps({"pid": pid}).encode())
-        else:
+                for pid in [p for p, c in owner.items() if c is ctrl]:
+                    del owner[pid]
+                continue
+            try:
+                req = json.loads(msg)
+                op, rid = req.get("op"), req.get("rid")
+            except (ValueError, AttributeError):
+                req, op, rid = {}, None, None
+            if op == "fork" and len(fds) == 4:
+                named = dict(zip(("chan", "out", "err", "status"), fds))
+                job = {**spec, **req["spec"]}
+                wanted = job.get("modules")
+                if isinstance(wanted, list):  # the job's imports: loaded once here, for it and every later job
+                    loaded += _preload(wanted[:64], tried)
+                sys.stdout.flush()
+                sys.stderr.flush()
+                pid = os.fork()
+                if pid == 0:
+                    for c in ctrls:
+                        c.close()
+                    os.close(wake_r)
+                    os.close(wake_w)
+                    _zygote_child(job, named, me)
+                jobs[pid] = (named.pop("status"), None if job.get("mount") else os.path.join(job["workdir"], f"c{pid}"))
+                owner[pid] = ctrl
+                _close(named)
+                answer(ctrl, {"op": op, "rid": rid, "pid": pid})
+                continue
             for fd in fds:
                 os.close(fd)
-            if op == "kill":
+            if op == "connect":
+                mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+                ctrls.append(mine)
+                answer(ctrl, {"op": op, "rid": rid, "ok": True}, [theirs.fileno()])
+                theirs.close()
+                continue
+            pid = req.get("pid")
+            if op == "kill" and isinstance(pid, int) and owner.get(pid) is ctrl:
                 try:
-                    os.killpg(int(req["pid"]), signal.SIGKILL)
+                    os.killpg(pid, signal.SIGKILL)
                 except (ProcessLookupError, PermissionError):
                     pass
-            ctrl.send(b'{"ok": true}')
+            answer(ctrl, {"op": op, "rid": rid, "ok": True})
 
 
 def fresh(spec: dict):

@@ -50,7 +50,9 @@ MIN_DPI = 20
 
 
 def _pyplot():
-    return sys.modules.get("matplotlib.pyplot")
+    """pyplot if the code imported it (and used it: the zygote registers it lazily, unexecuted until used)."""
+    plt = sys.modules.get("matplotlib.pyplot")
+    return None if plt is None or type(plt).__name__ == "_Deferred" else plt
 
 
 def use_agg() -> None:
