@@ -28,9 +28,10 @@ __all__ = ["MODES", "RESULT_FORMAT", "CaseStatus", "ItemStatus", "Options", "Lim
 
 MODES = ("auto", "full", "slice")
 """The values of :attr:`Options.mode` (``dlgrade grade --mode``)."""
-RESULT_FORMAT = 3
+RESULT_FORMAT = 4
 """Version of :meth:`SubmissionResult.to_dict` (1: before the enum statuses and the ``format`` key; 2: before
-``hint``, ``show_expected``, ``files``, ``ignored``, ``declared_assignment`` and the checks' ``figures``)."""
+``hint``, ``show_expected``, ``files``, ``ignored``, ``declared_assignment`` and the checks' ``figures``; 3: before
+the checks' ``follow_through``)."""
 
 
 class CaseStatus(str, Enum):
@@ -111,6 +112,9 @@ class CheckResult:
     figures: tuple[dict, ...] = ()
     """The figures the student's calls drew (checks with ``returns: figures``), for the report:
     ``{"case": index, "png": base64 of a validated PNG, "title": str}``."""
+    follow_through: str | None = None
+    """The upstream item(s) (``"D1"``) whose failure this check was forgiven: it earned follow-through credit,
+    judged against the reference fed with the student's own upstream values (``follow_through`` in the rubric)."""
 
 
 @dataclass(frozen=True)

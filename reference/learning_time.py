@@ -481,6 +481,23 @@ def optimal_lr(s, n_layers, tau):
     ### END SOLUTION
 
 
+def _optimal_lr_at(s, n_layers, tau, lambda1_opt):
+    """``1 / lambda1_opt`` (the optimal learning rate, E5) for a *given* eigenvalue at the optimum.
+
+    :func:`optimal_lr` is this with ``lambda1_opt`` from eq. (19). The
+    grader's follow-through credit evaluates it with the student's own
+    ``lambda1_opt`` (E5 judged with the value of E4); ``s``, ``n_layers`` and
+    ``tau`` enter only through it and are accepted so the call takes the
+    arguments of :func:`optimal_lr` plus ``lambda1_opt``.
+
+    Examples
+    --------
+    >>> float(_optimal_lr_at(4.0, 3, 2.0, 4.0))
+    0.25
+    """
+    return 1.0 / np.asarray(lambda1_opt, dtype=float)
+
+
 # --- E6: learning time at the optimal rate, eqs (20)-(23) -------------------
 def t3(u0, uf, s, c):
     """Learning time of a three-layer network at a scaled optimal rate, eq. (21).
@@ -602,8 +619,28 @@ def balanced_learning_time(s, n_layers, u0, eps, lr_scale=1.0, tau=1.0):
     1
     """
     ### BEGIN SOLUTION
+    return _balanced_learning_time_at(s, n_layers, u0, eps, lr_scale, tau, lambda1_opt=lambda1_opt(s, n_layers, tau))
+    ### END SOLUTION
+
+
+def _balanced_learning_time_at(s, n_layers, u0, eps, lr_scale=1.0, tau=1.0, *, lambda1_opt):
+    """:func:`balanced_learning_time` with a *given* eigenvalue at the optimum (eq. 19).
+
+    Gradient descent ``a <- a - lr * chain_grad(a, s, tau)`` (eq. 6) from
+    the balanced start with ``lr = lr_scale / lambda1_opt``; the count of
+    updates until ``prod_k a_k >= (1 - eps) s``. :func:`balanced_learning_time`
+    is this with ``lambda1_opt`` from eq. (19); the grader's follow-through
+    credit evaluates it with the student's own ``lambda1_opt`` (E7 judged with
+    the value of E4). Raises ``RuntimeError`` after 10^7 updates or when the
+    weights stop being finite (a learning rate that does not converge).
+
+    Examples
+    --------
+    >>> _balanced_learning_time_at(1.0, 2, 0.1, 0.01, lambda1_opt=1.0)   # one weight, Newton's step
+    1
+    """
     a = np.full(n_layers - 1, float(u0) ** (1.0 / (n_layers - 1)))
-    lr = lr_scale / lambda1_opt(s, n_layers, tau)
+    lr = lr_scale / lambda1_opt
     target = (1.0 - eps) * s
     n_iter = 0
     while np.prod(a) < target:
@@ -612,4 +649,3 @@ def balanced_learning_time(s, n_layers, u0, eps, lr_scale=1.0, tau=1.0):
         if n_iter > 10_000_000 or not np.all(np.isfinite(a)):
             raise RuntimeError(f"no convergence after {n_iter} updates (lr_scale={lr_scale})")
     return n_iter
-    ### END SOLUTION

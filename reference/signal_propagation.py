@@ -327,10 +327,40 @@ def chi1(sigma_w, sigma_b):
     1.32707
     """
     ### BEGIN SOLUTION
-    sigma_w = np.asarray(sigma_w, dtype=np.float64)
-    qs = np.asarray(q_star(sigma_w, sigma_b))
-    return _scalar_out(sigma_w**2 * _gauss_expect(lambda u: _dtanh(u) ** 2, qs))  # sheet eq. (1)
+    return _chi1_at_q(sigma_w, sigma_b, q_star(sigma_w, sigma_b))
     ### END SOLUTION
+
+
+def _chi1_at_q(sigma_w, sigma_b, q):
+    """``chi_1 = sigma_w^2 E[phi'(sqrt(q) z)^2]`` (sheet eq. 1; Poole et al. eq. 7) at a *given* length ``q``.
+
+    :func:`chi1` is this at ``q = q_star(sigma_w, sigma_b)``. The grader's
+    follow-through credit evaluates it at the student's own ``q*`` (D3 judged
+    with the ``q_star`` of D1); ``sigma_b`` enters only through ``q`` and is
+    accepted so the call takes the arguments of :func:`chi1` plus ``q``.
+
+    Parameters
+    ----------
+    sigma_w, sigma_b : float or ndarray
+        Weight and bias standard deviations (broadcast against ``q``).
+    q : float or ndarray
+        Squared length ``q >= 0`` of the pre-activations.
+
+    Returns
+    -------
+    float or ndarray
+        ``chi_1`` at ``q`` (a float for scalars).
+
+    Examples
+    --------
+    >>> round(_chi1_at_q(2.0, 0.3, q_star(2.0, 0.3)), 6)
+    1.32707
+    >>> _chi1_at_q(0.9, 0.1, 0.0)   # E[phi'(0)^2] = 1
+    0.81
+    """
+    sigma_w = np.asarray(sigma_w, dtype=np.float64)
+    qs = np.asarray(q, dtype=np.float64)
+    return _scalar_out(sigma_w**2 * _gauss_expect(lambda u: _dtanh(u) ** 2, qs))  # sheet eq. (1)
 
 
 # ----------------------------------------------------------------------------
@@ -412,8 +442,40 @@ def c_map(c, sigma_w, sigma_b):
     0.039933
     """
     ### BEGIN SOLUTION
+    return _c_map_at_q(c, sigma_w, sigma_b, q_star(sigma_w, sigma_b))
+    ### END SOLUTION
+
+
+def _c_map_at_q(c, sigma_w, sigma_b, q):
+    """Correlation map (Poole et al. eqs. 5-6) with both inputs at a *given* length ``q``.
+
+    ``c^l = (sigma_w^2 E[phi(u1) phi(u2)] + sigma_b^2) / q`` with
+    ``u1 = sqrt(q) z1``, ``u2 = sqrt(q) (c z1 + sqrt(1 - c^2) z2)``.
+    :func:`c_map` is this at ``q = q_star(sigma_w, sigma_b)``; the grader's
+    follow-through credit evaluates it at the student's own ``q*`` (D5
+    judged with the ``q_star`` of D1).
+
+    Parameters
+    ----------
+    c : float or ndarray, any shape
+        Correlation ``c^{l-1}`` in ``[-1, 1]``.
+    sigma_w, sigma_b : float or ndarray
+        Weight and bias standard deviations (broadcast against ``c``).
+    q : float or ndarray
+        The fixed length ``q > 0`` (broadcast against ``c``).
+
+    Returns
+    -------
+    float or ndarray
+        ``c^l`` (a float for scalars).
+
+    Examples
+    --------
+    >>> round(_c_map_at_q(0.0, 2.0, 0.3, 0.9), 12)    # sigma_b^2 / q: tanh is odd
+    0.1
+    """
     c = np.clip(np.asarray(c, dtype=np.float64), -1.0, 1.0)
-    qs = np.asarray(q_star(sigma_w, sigma_b), dtype=np.float64)
+    qs = np.asarray(q, dtype=np.float64)
     sw2 = np.asarray(sigma_w, dtype=np.float64) ** 2
     sb2 = np.asarray(sigma_b, dtype=np.float64) ** 2
     c, qs, sw2, sb2 = np.broadcast_arrays(c, qs, sw2, sb2)
@@ -430,7 +492,6 @@ def c_map(c, sigma_w, sigma_b):
         q12 = s2w[:, 0, 0] * e12 + s2b[:, 0, 0]                   # Poole et al. eq. (5)
         out[start:start + chunk] = q12 / qq[:, 0, 0]               # eq. (6)
     return _scalar_out(out.reshape(c.shape))
-    ### END SOLUTION
 
 
 def c_star(sigma_w, sigma_b):
@@ -482,6 +543,47 @@ def c_star(sigma_w, sigma_b):
 
     return float(brentq(g, 0.0, 1.0, xtol=1e-15, rtol=4 * np.finfo(float).eps, maxiter=200))
     ### END SOLUTION
+
+
+def _c_star_at_q(sigma_w, sigma_b, q):
+    """Stable fixed point of the correlation map at a *given* length ``q`` (sheet D5, as :func:`c_star`).
+
+    :func:`c_star` with ``chi_1`` (sheet eq. 1) and the correlation map
+    (Poole et al. eqs. 5-6) both evaluated at ``q`` instead of
+    ``q_star(sigma_w, sigma_b)``: :func:`_chi1_at_q` and :func:`_c_map_at_q`.
+    At ``q = q_star(sigma_w, sigma_b)`` it is :func:`c_star`. The grader's
+    follow-through credit evaluates it at the student's own ``q*`` (D5's
+    ``c_star`` judged with the ``q_star`` of D1).
+
+    Parameters
+    ----------
+    sigma_w, sigma_b : float
+        Weight and bias standard deviations.
+    q : float
+        The fixed length ``q > 0``.
+
+    Returns
+    -------
+    float
+        ``1`` when ``chi_1(q) <= 1``, otherwise the root of ``c_map(c) = c`` in ``[0, 1)``.
+
+    Examples
+    --------
+    >>> round(_c_star_at_q(2.0, 0.3, q_star(2.0, 0.3)), 8)
+    0.26389478
+    """
+    chi = _chi1_at_q(sigma_w, sigma_b, q)
+    if chi <= 1.0:
+        return 1.0
+    if float(sigma_b) == 0.0:
+        return 0.0
+
+    def g(c):
+        if c >= 1.0:
+            return 1.0 - chi
+        return (_c_map_at_q(c, sigma_w, sigma_b, q) - c) / (1.0 - c)
+
+    return float(brentq(g, 0.0, 1.0, xtol=1e-15, rtol=4 * np.finfo(float).eps, maxiter=200))
 
 
 def correlation_trajectory(x1, x2, sigma_w, sigma_b, width, depth, rng):

@@ -461,10 +461,10 @@ def test_sandbox_grades_figures(plotted):
 def test_result_with_figures_round_trips_as_json(plotted):
     import json
 
-    from grader.model import SubmissionResult
+    from grader.model import RESULT_FORMAT, SubmissionResult
 
     d = json.loads(json.dumps(plotted[0].to_dict()))
-    assert d["format"] == 3
+    assert d["format"] == RESULT_FORMAT
     back = SubmissionResult.from_dict(d)
     assert back == plotted[0]
 

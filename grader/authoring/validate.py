@@ -99,6 +99,41 @@ def alternatives(rubric: Rubric) -> list[tuple[Path, tuple[str, ...]]]:
     return out
 
 
+def follow_through_helpers(rubric: Rubric, *, full: bool = False) -> list[Finding]:
+    """Every ``follow_through`` helper, fed with the reference's own upstream values, gives the answer key.
+
+    Judged in the trusted process with each check's own comparator: a helper that disagrees with the
+    function it stands in for would credit a wrong answer (or refuse a right one) whenever a student's
+    upstream item fails.
+    """
+    keys = ReferenceKeys(rubric, full=full)
+    out = []
+    for item in rubric.items:
+        for check in item.checks:
+            if check.follow_through is None or (check.full and not full):
+                continue
+            key = keys.expected([item.id])
+            bad = []
+            for i in range(len(check.cases)):
+                try:
+                    ups = {n: keys.upstream_reference(check, i, n) for n in check.follow_through.given}
+                    errs = [f"{n}: {o.error}" for n, o in ups.items() if o.error is not None]
+                    want = None if errs else keys.follow_through(check, i, {n: o.value for n, o in ups.items()})
+                except Exception as exc:  # noqa: BLE001 - a rubric error, reported as a finding
+                    errs, want = [f"{type(exc).__name__}: {exc}"], None
+                if want is not None and want.error is not None:
+                    errs = [want.error]
+                if errs:
+                    bad.append(f"case {i}: {errs[0]}")
+                elif not (c := compare_case(check, want.value, key[(item.id, check.name, i)].value)).passed:
+                    bad.append(f"case {i}: {c.message}")
+            out.append(Finding(rubric.assignment, f"follow-through {item.id}/{check.name}", not bad,
+                               f"{check.follow_through.reference} with the reference's own "
+                               f"{', '.join(check.follow_through.given)} gives the key on all {len(check.cases)} "
+                               "cases" if not bad else "; ".join(bad[:3])))
+    return out
+
+
 def validate(rubric: Rubric, *, full: bool = False, unsafe: bool = False, mutants: bool = True,
              progress=None) -> list[Finding]:
     """Run every validation of ``rubric``; ``progress(str)`` is told what runs."""
@@ -122,6 +157,8 @@ def validate(rubric: Rubric, *, full: bool = False, unsafe: bool = False, mutant
                        f"run `dlgrade skeleton {a}`"))
     say("trivial answers")
     out += trivial_answers(rubric, full=full)
+    say("follow-through helpers")
+    out += follow_through_helpers(rubric, full=full)
     opts = Options(full=full, unsafe=unsafe)
     # 3. reference scores full marks
     say("reference")

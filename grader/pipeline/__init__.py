@@ -31,7 +31,7 @@ from grader.pipeline.extract import Extraction, execution_cells, extract
 from grader.pipeline.keys import KeyProvider, ReferenceKeys
 from grader.pipeline.load import Submission, SubmissionError, read_submission
 from grader.pipeline.plan import Plan, make_plan, selected_items
-from grader.pipeline.score import failed_item, follow_through, score_items
+from grader.pipeline.score import failed_item, follow_through, follow_through_credit, score_items
 from grader.rubric import Rubric, get_rubric
 from grader.sandbox import run_job
 
@@ -61,10 +61,15 @@ def grade_submission(sub: Submission, plan: Plan, keys: KeyProvider, opts: Optio
     warnings: list[str] = []
     jobs = []
 
+    outcomes: dict[str, dict] = {}  # item id -> the outcomes of the job that graded it (follow-through credit)
+    incomplete_all: dict[str, str] = {}
+
     def score(items, job, ex, incomplete):
         for r in score_items(items, full=plan.full, outcomes=job.outcomes if job else {}, index=plan.index, key=key,
                              mutant_keys=mutant_keys, feedback=feedback, incomplete=incomplete):
             scored[r.item_id] = r
+            outcomes[r.item_id] = job.outcomes if job else {}
+        incomplete_all.update(incomplete)
 
     if opts.mode == "slice":
         for item in plan.items:
@@ -112,7 +117,8 @@ def grade_submission(sub: Submission, plan: Plan, keys: KeyProvider, opts: Optio
                                          seconds=round(time.perf_counter() - t1, 3))
         else:
             score([i for i in plan.items if i.id in full], None, ex_all, {})
-    results = follow_through(plan.items, [scored[i] for i in ids], ex_all.reads)
+    results = follow_through_credit(plan.items, [scored[i] for i in ids], plan, outcomes, key, keys, incomplete_all)
+    results = follow_through(plan.items, results, ex_all.reads)
     layers = jobs[-1].layers if jobs else ()
     declared = sub.assignment if sub.assignment not in (None, plan.assignment) else None
     return clean_result(SubmissionResult(
@@ -134,6 +140,7 @@ def full_items(plan: Plan, mode: str) -> set[str]:
 def calls_of(plan: Plan, items: set[str]) -> list[dict]:
     """The plan's calls that the cases of ``items`` use, in plan order."""
     wanted = {cid for (item, _, _), cid in plan.index.items() if item in items}
+    wanted |= {cid for (item, *_), cid in plan.upstream.items() if item in items}  # follow-through's upstream calls
     return [c for c in plan.calls if c["id"] in wanted]
 
 

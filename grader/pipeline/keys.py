@@ -16,6 +16,7 @@ reference.
 """
 from __future__ import annotations
 
+import ast
 import hashlib
 import importlib
 import importlib.metadata
@@ -34,7 +35,7 @@ import numpy as np
 
 from grader import sandbox
 from grader.pipeline import plan as plan_mod
-from grader.rubric import Rubric, bands_path, load_rubric_cached
+from grader.rubric import Rubric, RubricError, bands_path, load_rubric_cached
 from grader.sandbox import worker
 from grader.sandbox.worker import wire
 from grader.values import Events, Opaque, from_plain
@@ -78,6 +79,10 @@ class KeyProvider(Protocol):
     def mutants(self, items: list[str]) -> dict[str, dict[CaseKey, Outcome]]: ...
 
     def feedback(self, items: list[str]) -> dict[str, dict[str, str]]: ...
+
+    # optional, for follow-through credit (``ReferenceKeys`` only; a bundle has no reference, so it gives none):
+    # ``upstream_reference(check, case_index, name) -> Outcome`` and ``follow_through(check, case_index, given)
+    # -> Outcome`` (see :func:`grader.pipeline.score.follow_through_credit`)
 
 
 # ----------------------------------------------------------------------------
@@ -238,6 +243,45 @@ class ReferenceKeys:
         for m in self._mistakes(items):
             out.setdefault(m.item, {})[m.name] = m.feedback
         return out
+
+    def signature(self, name: str) -> list[tuple[str, object]]:
+        """``[(parameter, default)]`` of the reference's function ``name``, read from its source (nothing is
+        imported); a parameter without a default has :data:`~grader.pipeline.plan.REQUIRED`."""
+        return _signature(_authoring().mutants.reference_source(self.rubric), name)
+
+    def upstream_reference(self, check, case_index: int, name: str) -> Outcome:
+        """The reference's own value of a follow-through case's upstream call (its shape is the one to hold to)."""
+        ns = reference_namespace(self.rubric)
+        case, arrays = plan_mod.upstream_inputs(check, case_index, name, self.signature(check.function), ns)
+        return run_trusted(ns, case, arrays, self.rubric.aliases, str(data_dir()))
+
+    def follow_through(self, check, case_index: int, given: dict) -> Outcome:
+        """The reference helper's outcome on a follow-through case fed with ``given`` (the student's upstream
+        values, already checked), run like a key. Imports the reference: only a failing follow-through check
+        of a submission whose upstream item failed comes here."""
+        ns = reference_namespace(self.rubric)
+        case, arrays = plan_mod.follow_through_inputs(check, case_index, given, ns)
+        return run_trusted(ns, case, arrays, self.rubric.aliases, str(data_dir()))
+
+
+@lru_cache(maxsize=64)
+def _signature(source: str, name: str) -> list[tuple[str, object]]:
+    fn = [n for n in ast.parse(source).body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == name]
+    if not fn:
+        raise RubricError(f"follow_through: the reference defines no function `{name}`")
+    a = fn[-1].args
+
+    def default(node):
+        try:
+            return ast.literal_eval(node)
+        except ValueError:
+            return plan_mod.REQUIRED  # not a literal: a case must pass it
+
+    positional = a.posonlyargs + a.args
+    defaults = [plan_mod.REQUIRED] * (len(positional) - len(a.defaults)) + [default(d) for d in a.defaults]
+    out = [(p.arg, d) for p, d in zip(positional, defaults)]
+    out += [(p.arg, plan_mod.REQUIRED if d is None else default(d)) for p, d in zip(a.kwonlyargs, a.kw_defaults)]
+    return out
 
 
 def _stem(rubric: Rubric, version: str, name: str, full: bool) -> Path:

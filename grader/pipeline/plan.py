@@ -52,6 +52,12 @@ class Plan:
     """call id -> the submission's functions it calls directly (a timed-out one is not called again)."""
     provided_names: frozenset[str] = frozenset()
     """Names the provided code binds (a submission may use them without defining them)."""
+    upstream: dict[tuple, str] = field(default_factory=dict)
+    """(item id, check name, case index, given name) -> call id: the submission's upstream call a
+    follow-through check may be judged with (``follow_through: given:``); ordinary calls of the plan."""
+    upstream_of: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """An upstream function of a follow-through check -> (the item grading it, its label): ``("D1", "q*")``,
+    from the whole rubric (the item may not be selected)."""
 
     @property
     def roots(self) -> tuple[str, ...]:
@@ -111,37 +117,128 @@ class _LazyNamespace(Mapping):
 
 def _make_plan(rubric: Rubric, opts: Options, keys) -> Plan:
     ns = _LazyNamespace(keys)
-    calls, arrays_all, timeouts, groups, index, uses = [], {}, {}, {}, {}, {}
+    calls, arrays_all, timeouts, groups, index, uses, upstream = [], {}, {}, {}, {}, {}, {}
     seen: dict[str, str] = {}
+
+    def add(case, arrays, group: str, timeout: float, names) -> str:
+        sig = case_signature(case, arrays)
+        if sig in seen:  # the same call judged by several checks runs once
+            cid = seen[sig]
+            timeouts[cid] = max(timeouts[cid], timeout)
+            return cid
+        cid = f"c{len(calls)}"
+        seen[sig] = cid
+        renamed = {}
+        for k, v in arrays.items():
+            renamed[k] = f"{cid}_{k}"
+            arrays_all[f"{cid}_{k}"] = v
+        calls.append({"id": cid, "steps": _rename(case["steps"], renamed), "returns": case["returns"]})
+        groups[cid] = group
+        timeouts[cid] = timeout
+        uses[cid] = tuple(names)
+        return cid
+
     items = tuple(selected_items(rubric, opts))
-    for item in items:
-        for check in item.checks:
-            if check.full and not opts.full:
-                continue
-            for i in range(len(check.cases)):
-                case, arrays = case_inputs(check, i, ns)
-                sig = case_signature(case, arrays)
-                timeout = check.timeout_s or rubric.limits.timeout_s
-                if sig in seen:  # the same call judged by several checks runs once
-                    cid = seen[sig]
-                    index[(item.id, check.name, i)] = cid
-                    timeouts[cid] = max(timeouts[cid], timeout)
-                    continue
-                cid = f"c{len(calls)}"
-                seen[sig] = cid
-                renamed = {}
-                for k, v in arrays.items():
-                    renamed[k] = f"{cid}_{k}"
-                    arrays_all[f"{cid}_{k}"] = v
-                calls.append({"id": cid, "steps": _rename(case["steps"], renamed), "returns": case["returns"]})
-                index[(item.id, check.name, i)] = cid
-                groups[cid] = f"{item.id}/{check.name}"
-                timeouts[cid] = timeout
-                uses[cid] = tuple(check.functions())
+    checks = [(item, check) for item in items for check in item.checks if opts.full or not check.full]
+    for item, check in checks:
+        for i in range(len(check.cases)):
+            case, arrays = case_inputs(check, i, ns)
+            index[(item.id, check.name, i)] = add(case, arrays, f"{item.id}/{check.name}",
+                                                  check.timeout_s or rubric.limits.timeout_s, check.functions())
+    # follow-through: the submission's upstream values, as ordinary (cheap, mostly already planned) calls; their
+    # own group, so an upstream call that times out never skips the check's cases
+    signature = getattr(keys, "signature", None)
+    graded_by = rubric.graded_by()
+    upstream_of = {}
+    for item, check in checks:
+        if check.follow_through is None or signature is None:
+            continue
+        params = signature(check.function)
+        for i in range(len(check.cases)):
+            for name, up in check.follow_through.given.items():
+                uid = graded_by[up.call]
+                labels = [c.label for c in rubric.item(uid).checks if c.function == up.call and c.label]
+                upstream_of[up.call] = (uid, labels[0] if labels else f"`{up.call}`")
+                case, arrays = upstream_inputs(check, i, name, params, ns)
+                upstream[(item.id, check.name, i, name)] = add(
+                    case, arrays, f"{item.id}/{check.name}/follow-through", check.timeout_s or rubric.limits.timeout_s,
+                    (up.call,))
     provided = tuple(keys.provided())
     return Plan(rubric.assignment, rubric.version, items, opts.full, calls, arrays_all, timeouts, groups, index,
                 dict(rubric.aliases), rubric.limits.to_limits(), tuple(keys.data_files()), provided,
-                uses, frozenset(n for p in provided for n in bound_names(p["source"])))
+                uses, frozenset(n for p in provided for n in bound_names(p["source"])), upstream, upstream_of)
+
+
+REQUIRED = object()
+"""A parameter without a default (in a signature from :meth:`ReferenceKeys.signature`)."""
+
+
+def bind_case(params: list[tuple[str, object]], args: list, kwargs: dict, where: str) -> dict:
+    """A case's arguments by parameter name, defaults filled in (``params``: ``[(name, default)]`` in order)."""
+    names = [n for n, _ in params]
+    if len(args) > len(names):
+        raise RubricError(f"{where}: {len(args)} arguments for the {len(names)} parameters {', '.join(names)}")
+    bound = dict(zip(names, args))
+    for k, v in kwargs.items():
+        if k not in names or k in bound:
+            raise RubricError(f"{where}: keyword {k!r} is not a free parameter ({', '.join(names)})")
+        bound[k] = v
+    for n, default in params:
+        if n not in bound and default is not REQUIRED:
+            bound[n] = default
+    return bound
+
+
+def upstream_call(check: Check, case_index: int, name: str, params) -> dict:
+    """The rubric-form step of a follow-through case's upstream call ``given[name]`` (arguments bound by name)."""
+    up = check.follow_through.given[name]
+    where = f"check {check.name!r}, case {case_index}, follow_through {name!r}"
+    bound = bind_case(params, list(check.cases[case_index].args), dict(check.cases[case_index].kwargs), where)
+
+    def arg(v):
+        if not isinstance(v, str):
+            return v
+        if v not in bound:
+            raise RubricError(f"{where}: `{check.function}` has no parameter {v!r} with a value here "
+                              f"(parameters: {', '.join(n for n, _ in params)})")
+        return bound[v]
+
+    return {"let": "_out", "call": up.call, "args": [arg(v) for v in up.args],
+            "kwargs": {k: arg(v) for k, v in up.kwargs.items()}}
+
+
+def upstream_inputs(check: Check, case_index: int, name: str, params, ns: dict):
+    """The submission's upstream call of a follow-through case, as (steps, arrays) like :func:`case_inputs`."""
+    return _inputs([upstream_call(check, case_index, name, params)], "_out", ns,
+                   f"check {check.name!r}, case {case_index}, follow_through {name!r}")
+
+
+def follow_through_inputs(check: Check, case_index: int, given: dict, ns: dict):
+    """The trusted call of a follow-through case: ``reference(*args, **kwargs, **given)``, (steps, arrays).
+
+    ``given`` holds the submission's upstream values (plain numbers and arrays, already checked); they join
+    the case's own arguments only here, in the grader, and never travel to the sandbox.
+    """
+    case = check.cases[case_index]
+    step = {"let": "_out", "call": check.follow_through.reference, "args": list(case.args), "kwargs": dict(case.kwargs)}
+    where = f"check {check.name!r}, case {case_index}, follow_through"
+    try:
+        steps = materialise_steps([step], ns)
+    except (LookupError, ValueError, TypeError) as exc:
+        raise RubricError(f"{where}: the inputs cannot be made: {exc}") from None
+    steps[0]["kwargs"] = {**steps[0]["kwargs"], **given}
+    arrays: dict[str, np.ndarray] = {}
+    return {"steps": encode_inputs(steps, arrays), "returns": "_out"}, arrays
+
+
+def _inputs(steps: list[dict], returns, ns: dict, where: str):
+    arrays: dict[str, np.ndarray] = {}
+    try:
+        out = encode_inputs(materialise_steps(steps, ns), arrays)
+    except (LookupError, ValueError, TypeError) as exc:
+        raise RubricError(f"{where}: the inputs cannot be made: {exc}; fix the rubric and run `dlgrade validate`") \
+            from None
+    return {"steps": out, "returns": returns}, arrays
 
 
 

@@ -273,6 +273,135 @@ def score_items(items, *, full: bool, outcomes: dict, index: dict, key: dict, mu
     return results
 
 
+_UNSETTLED = (ItemStatus.FAILED, ItemStatus.PARTIAL, ItemStatus.NOT_RUN)
+
+
+def follow_through_credit(items, results: list[ItemResult], plan, outcomes: dict, key: dict, keys,
+                          incomplete: dict | None = None) -> list[ItemResult]:
+    """Follow-through credit ("error carried forward"): re-judge checks that fail through an upstream item.
+
+    A check with ``follow_through`` that failed, of an item whose upstream item (the one grading a ``given``
+    function) failed, is partial, or is not graded in this run, is judged again case by case: the student's
+    value against the reference helper fed with the student's own upstream values (``given``), which the
+    sandbox returned from ordinary calls of the plan (``plan.upstream``). ``keys.follow_through`` computes
+    that in the trusted process (the reference is imported only here, and only then); a key provider
+    without it (the student's bundle: no reference) gives no credit. A case that matches, with the check's
+    own comparator, earns ``follow_through.credit`` of the case (default 1: the full case). An upstream value
+    that is missing, not numeric, not finite, of another shape than the reference's, or one the helper
+    cannot take earns nothing; the note of :func:`follow_through` stays. ``outcomes`` maps an item id to its
+    job's outcomes (call id -> outcome); ``incomplete`` maps a call id to why its code is incomplete (no
+    credit then, as no mistake is named then).
+    """
+    evaluate = getattr(keys, "follow_through", None)
+    if evaluate is None or not plan.upstream:
+        return results
+    incomplete = incomplete or {}
+    status = {r.item_id: r.status for r in results}
+    out = []
+    for item, res in zip(items, results):
+        if res.status not in (ItemStatus.FAILED, ItemStatus.PARTIAL):
+            out.append(res)
+            continue
+        checks = list(res.checks)
+        at = {c.name: n for n, c in enumerate(checks)}
+        changed = False
+        for check in item.checks:
+            ft = check.follow_through
+            if ft is None or check.name not in at or checks[at[check.name]].passed:
+                continue
+            ups = [plan.upstream_of.get(g.call, (None, g.call)) for g in ft.given.values()]
+            if not any(u is None or u not in status or status[u] in _UNSETTLED for u, _ in ups):
+                continue
+            failed_up = any(status.get(u) in (ItemStatus.FAILED, ItemStatus.PARTIAL) for u, _ in ups)
+            new = _rejudge(item, check, checks[at[check.name]], plan, outcomes.get(item.id, {}), key, keys, ups,
+                           incomplete, failed_up)
+            if new is not checks[at[check.name]]:
+                checks[at[check.name]] = new
+                changed = True
+        out.append(score_item(item, checks) if changed else res)
+    return out
+
+
+def _upstream_value(value, reference):
+    """The student's upstream value as the helper takes it, or None (not numeric, not finite, wrong shape)."""
+    if reference.error is not None:
+        return None
+    got, want = as_numeric(value), as_numeric(reference.value)
+    if got is None or want is None or got.shape != want.shape or got.dtype.kind not in "biuf":
+        return None
+    got = got.astype(np.float64)
+    if not np.all(np.isfinite(got)):
+        return None
+    return float(got) if got.ndim == 0 else got
+
+
+def _then(text: str, sentence: str) -> str:
+    """``text``, then ``sentence`` (as a new sentence)."""
+    text = text.rstrip()
+    return f"{text}{'' if text.endswith('.') else '.'} {sentence}" if text else sentence
+
+
+def _rejudge(item, check: Check, cres: CheckResult, plan, outcomes: dict, key: dict, keys, ups, incomplete,
+             failed_up: bool):
+    """``cres`` judged again with the student's upstream values (see :func:`follow_through_credit`)."""
+    ft = check.follow_through
+    label = check.label or check.function or check.name
+    src = " and ".join(dict.fromkeys(f"{lab} from {uid}" if uid else lab for uid, lab in ups))
+    cases, credited, unjudged = list(cres.cases), 0, 0
+    plain = list(cres.cases)  # the same, without the per-case "(judged with ...)": the check's own sentence
+    for i, case in enumerate(cases):
+        if case.passed:
+            continue
+        k = (item.id, check.name, i)
+        got = outcomes.get(plan.index.get(k))
+        if got is None or got.status != "ok" or key[k].error is not None or plan.index[k] in incomplete:
+            unjudged += 1
+            continue
+        given = {}
+        for name in ft.given:
+            up = outcomes.get(plan.upstream.get((*k, name)))
+            v = _upstream_value(up.value, keys.upstream_reference(check, i, name)) \
+                if up is not None and up.status == "ok" else None
+            if v is None:
+                break
+            given[name] = v
+        if len(given) != len(ft.given):
+            unjudged += 1
+            continue
+        try:
+            want = keys.follow_through(check, i, given)
+        except Exception:  # noqa: BLE001 - a value the helper cannot take: no credit, the note stays
+            want = None
+        if want is None or want.error is not None:
+            unjudged += 1
+            continue
+        comp = compare_case(check, got.value, want.value)
+        if comp.passed:
+            credited += 1
+            why = f" (judged with your own {src})"
+            plain[i] = replace(case, passed=True, message=comp.message, hint=comp.hint or "")
+            cases[i] = replace(plain[i], message=comp.message + why, hint=(comp.hint or "") + why)
+    if not credited:
+        if unjudged or not failed_up:  # nothing to add (an upstream item not graded here may be right)
+            return cres
+        also = f"{label} is not right with your own {src} either."
+        return replace(cres, message=_then(cres.message, also), hint=_then(cres.hint, also))
+    n = len(cases)
+    n_pass = sum(c.passed for c in cres.cases)
+    fraction = (n_pass + ft.credit * credited) / n
+    passed = n_pass + credited == n and ft.credit == 1
+    failed = [c for c in plain if not c.passed]
+    how = f"judged with your own {src} (follow-through credit)"
+    if not failed:
+        msg, hint = (f"{label}: {how}: " + _check_sentence(label, plain, [], a).removeprefix(f"{label}: ")
+                     for a in ("message", "hint"))
+    else:
+        msg, hint = (f"{_check_sentence(label, plain, failed, a)}; {credited} of {n} cases pass when {how}"
+                     for a in ("message", "hint"))
+    return replace(cres, passed=passed, fraction=fraction, message=msg, hint=hint, cases=tuple(cases),
+                   mistake=None, mistake_feedback=None, follow_through=", ".join(dict.fromkeys(u for u, _ in ups if u)))
+
+
 def follow_through(items, results: list[ItemResult], reads: dict[str, frozenset[str]]) -> list[ItemResult]:
     """Tell a failing item when it fails through a function another item already failed.
 

@@ -219,6 +219,48 @@ class Step(_Strict):
         return self
 
 
+NAME = r"^[A-Za-z_]\w*$"
+
+
+class UpstreamCall(_Strict):
+    """One value a follow-through check takes from the submission: its function ``call`` (graded by another
+    item) on arguments of each case. A string in ``args``/``kwargs`` names a parameter of the checked function
+    (bound from the case by the reference's signature, defaults included); anything else is passed as it is."""
+
+    call: str = Field(pattern=NAME)
+    args: list[Any] = []
+    kwargs: dict[str, Any] = {}
+
+    def names(self) -> list[str]:
+        """The checked function's parameters this call reads."""
+        return [v for v in [*self.args, *self.kwargs.values()] if isinstance(v, str)]
+
+
+class FollowThrough(_Strict):
+    """Follow-through credit ("error carried forward") for a check whose function uses another item's function.
+
+    When the check fails and the item grading a ``given`` function did not pass, each case is judged again,
+    with the check's own comparator, against the trusted ``reference`` helper called as
+    ``reference(*case args, **case kwargs, name=value)`` for every ``given`` name, with the value the
+    submission's own ``call`` returned in the sandbox (e.g. ``c_map(c, sigma_w, sigma_b)`` against
+    ``_c_map_at_q(c, sigma_w, sigma_b, q=<your q_star(sigma_w, sigma_b)>)``). A case that matches earns
+    ``credit`` (a fraction of the case, default 1: full credit)."""
+
+    reference: str = Field(pattern=NAME)
+    """A function of the reference module(s): the checked function given the upstream values."""
+    given: dict[str, UpstreamCall] = Field(min_length=1)
+    """Keyword of ``reference`` -> the submission call that supplies it."""
+    credit: float = Field(1.0, gt=0, le=1)
+
+    @field_validator("given")
+    @classmethod
+    def _names(cls, v):
+        bad = [k for k in v if not k.isidentifier()]
+        if bad:
+            raise ValueError(f"given: {bad[0]!r} is not a keyword argument name")
+        return v
+
+
 class Check(_Strict):
     """A group of cases compared the same way; a share of the item's points."""
 
@@ -233,6 +275,8 @@ class Check(_Strict):
     weight: float = Field(1.0, gt=0)
     full: bool = False
     timeout_s: float | None = Field(None, gt=0)
+    follow_through: FollowThrough | None = None
+    """Judge a failing check again with the submission's own upstream values (see :class:`FollowThrough`)."""
 
     @model_validator(mode="after")
     def _callable(self):
@@ -254,6 +298,15 @@ class Check(_Strict):
             figure_kinds = ", ".join(sorted(n for n, e in COMPARATORS.items() if e.figures))
             raise ValueError(f"a case with `returns: {FIGURES}` gives figure data: judge it with a figure "
                              f"comparator ({figure_kinds})")
+        if self.follow_through is not None:
+            if not self.function or any(c.steps is not None or c.figures for c in self.cases):
+                raise ValueError("follow_through: the check needs a function and cases with args (no steps, no "
+                                 "figures): the upstream calls take their arguments from the call's")
+            if entry.expects != "reference" or self.expected != "reference" or entry.figures:
+                raise ValueError(f"follow_through: compare kind {self.compare.kind!r} does not judge against the "
+                                 "reference's value, so there is nothing to recompute with the student's values")
+            if self.function in {u.call for u in self.follow_through.given.values()}:
+                raise ValueError(f"follow_through: `{self.function}` cannot be its own upstream")
         return self
 
     @property
@@ -372,7 +425,23 @@ class Rubric(_Strict):
         dup = {i for i in ids if ids.count(i) > 1}
         if dup:
             raise ValueError(f"duplicate item ids: {sorted(dup)}")
+        graded = self.graded_by()
+        for item in self.items:
+            for check in item.checks:
+                for up in (check.follow_through.given.values() if check.follow_through else ()):
+                    if graded.get(up.call) in (None, item.id):
+                        raise ValueError(f"item {item.id}, check {check.name!r}: follow_through uses `{up.call}`, "
+                                         "which no other item grades (its failure is what the credit is for)")
         return self
+
+    def graded_by(self) -> dict[str, str]:
+        """Function name -> the first item with a check of it (the item a follow-through note names)."""
+        out: dict[str, str] = {}
+        for item in self.items:
+            for check in item.checks:
+                if check.function:
+                    out.setdefault(check.function, item.id)
+        return out
 
     @property
     def reference_modules(self) -> list[str]:
