@@ -41,6 +41,18 @@ ax[1].plot(sigma_ws, chis); ax[1].axhline(1, color="k")
 rng = np.random.default_rng(0)
 trajectory = correlation_trajectory(rng.normal(size=1000), rng.normal(size=1000), 2.5, 0.3, 1000, 50, rng)
 plt.show()
+
+# D4: the edge of chaos in Poole et al.'s plane; D7: the gradient entries per layer
+sw, sb = edge_of_chaos(np.logspace(0, 3, 60))
+plt.figure(figsize=(4, 3))
+plt.loglog(sw**2, sb**2)
+plt.xlabel("sigma_w^2"); plt.ylabel("sigma_b^2"); plt.title("chi_1 = 1")
+edges, density = layer_gradient_histograms(3.0, 0.5, 300, 6, rng)
+fig, axes = plt.subplots(2, 3, figsize=(9, 5))
+for l, ax in enumerate(axes.ravel()):
+    ax.bar(edges[l, :-1], density[l], width=np.diff(edges[l]), align="edge")
+    ax.set_title(f"layer {l + 1}")
+plt.show()
 """,
     "backprop": """\
 import scipy.io

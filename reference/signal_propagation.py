@@ -775,3 +775,59 @@ def layer_gradient_histograms(sigma_w, sigma_b, width, depth, rng, n_bins=41):
         density[l], edges[l] = np.histogram(g, bins=n_bins, range=(-top, top), density=True)
     return edges, density
     ### END SOLUTION
+
+
+# ----------------------------------------------------------------------------
+# The figures the sheet asks for (D4, D7), as the figure items D4-figure and D7-figure compare a notebook's
+# figures with them. Private, so not in the skeleton: a student draws their own, in any style. The plotting
+# helpers are pure (numbers in, a ``Figure`` out, no pyplot state, nothing computed inside); the
+# ``_notebook_figure_*`` functions compute with the functions above and call them. The grader calls those
+# (``{notebook_figures: _notebook_figure_d4}``) for the reference's side of the comparison and the report.
+
+
+def _plot_edge_of_chaos(sigma_w, sigma_b):
+    """The critical line ``chi_1 = 1``: ``sigma_b`` against ``sigma_w`` (a ``matplotlib.figure.Figure``)."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(5.0, 4.0))
+    ax = fig.subplots()
+    ax.plot(sigma_w, sigma_b, "k-", label=r"$\chi_1 = 1$")
+    ax.set_xlabel(r"$\sigma_w$")
+    ax.set_ylabel(r"$\sigma_b$")
+    ax.set_title(r"Edge of chaos, $q^* \in [10^{-3}, 10^3]$")
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def _notebook_figure_d4():
+    """D4's figure: the edge of chaos for ``q*`` from 1e-3 to 1e3 (wider than the sheet's [1, 1000], so a
+    notebook that sweeps ``sigma_b`` from 0 or draws Poole et al.'s window is judged on the same curve)."""
+    sigma_w, sigma_b = edge_of_chaos(np.logspace(-3.0, 3.0, 241))
+    return _plot_edge_of_chaos(sigma_w, sigma_b)
+
+
+def _plot_gradient_histograms(edges, density):
+    """One histogram per layer of the entries of ``dL/dW^l`` (rows of ``edges``, ``density``), one axes each."""
+    from matplotlib.figure import Figure
+
+    depth = edges.shape[0]
+    n_col = min(3, depth)
+    n_row = -(-depth // n_col)
+    fig = Figure(figsize=(3.0 * n_col, 2.4 * n_row))
+    axes = np.atleast_1d(fig.subplots(n_row, n_col)).ravel()
+    for l, ax in enumerate(axes):
+        if l >= depth:
+            ax.set_visible(False)
+            continue
+        ax.stairs(density[l], edges[l], fill=True)
+        ax.set_title(f"layer {l + 1}", fontsize=9)
+        ax.set_xlabel(r"entries of $\partial L / \partial W^l$", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def _notebook_figure_d7():
+    """D7's figure: per-layer histograms of the gradient entries of a chaotic network (they widen going down)."""
+    edges, density = layer_gradient_histograms(3.0, 0.5, 300, 6, np.random.default_rng(0))
+    return _plot_gradient_histograms(edges, density)

@@ -45,7 +45,7 @@ def test_good_rubric_loads(tmp_path):
     (lambda d: d["items"][0]["checks"][0]["cases"][0].update(args=[], steps=[{"call": "double", "args": [{"rng": "x"}]}]),
      "step 0 args[0]: a {rng: ...} value: rng"),
     (lambda d: d["items"][0]["checks"][0]["cases"][0].update(args=[], steps=[{"let": "x"}]),
-     "step 0: step: a step needs exactly one of call, read, torch_seed, np_seed, set_params"),
+     "step 0: step: a step needs exactly one of call, read, torch_seed, np_seed, notebook_figures, set_params"),
     (lambda d: d["items"][0]["checks"][0]["cases"][0].update(args=[], steps=[{"read": "q_star_value"}]),
      "item B3, field (top level): the item reads the notebook's top-level value `q_star_value`"),
     (lambda d: d["items"][0]["checks"][0]["cases"][0].update(args=[], steps=[{"read": "q_star_value", "args": [1]}]),

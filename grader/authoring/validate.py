@@ -32,6 +32,31 @@ class Finding:
     detail: str
 
 
+def figure_drivers(rubric: Rubric, items=None) -> list[str]:
+    """The reference's drawing functions of the figure items (``notebook_figures`` steps), in rubric order."""
+    out = []
+    for item in rubric.items:
+        if items is not None and item.id not in items:
+            continue
+        for check in item.checks:
+            for case in check.cases:
+                for st in case.steps or []:
+                    name = st.get("notebook_figures")
+                    if name and name not in out:
+                        out.append(name)
+    return out
+
+
+def with_figures(source: str, rubric: Rubric, items=None) -> str:
+    """The reference (or a mutant) source as a notebook that draws what the figure items ask: the module,
+    then a cell displaying each drawing function's figure, as a student's plotting cells would."""
+    names = figure_drivers(rubric, items)
+    if not names:
+        return source
+    calls = "\n".join(f"display({n}())" for n in names)
+    return f"{source.rstrip()}\n\n\n# %% the notebook's figures (dlgrade validate: what the figure items ask)\n{calls}\n"
+
+
 def _grade_source(source: str, name: str, rubric: Rubric, opts: Options, suffix=".py"):
     with tempfile.TemporaryDirectory(prefix="dlgrade-validate-") as d:
         path = Path(d) / f"{name}{suffix}"
@@ -163,7 +188,7 @@ def validate(rubric: Rubric, *, full: bool = False, unsafe: bool = False, mutant
     # 3. reference scores full marks
     say("reference")
     ref_src = mutant_src.reference_source(rubric)
-    res = _grade_source(ref_src, "reference", rubric, opts)
+    res = _grade_source(with_figures(ref_src, rubric), "reference", rubric, opts)
     bad = [f"{i.item_id}: {i.message}" for i in res.items if i.status not in (ItemStatus.PASSED, ItemStatus.MANUAL)]
     out.append(Finding(a, "reference scores 100%", not bad,
                        f"{res.score:g}/{res.max_score:g} in {res.seconds:.1f} s" + ("" if not bad else "; " + " | ".join(bad))))
@@ -200,7 +225,8 @@ def validate(rubric: Rubric, *, full: bool = False, unsafe: bool = False, mutant
                 out.append(Finding(a, f"mutant {m.name}", False, str(exc)))
                 continue
             item = rubric.item(m.item)
-            res = _grade_source(src, m.name, rubric, Options(full=full, unsafe=unsafe, items=(m.item,)))
+            res = _grade_source(with_figures(src, rubric, (m.item,)), m.name, rubric,
+                                Options(full=full, unsafe=unsafe, items=(m.item,)))
             ir = next((i for i in res.items if i.item_id == m.item), None)
             if ir is None or not ir.checks:
                 ok, detail = False, f"item {m.item} has no check that runs (full-only checks need --full)"

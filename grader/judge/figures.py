@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.judge.numeric import Comparison, as_numeric, fmt, kind_of
+from grader.judge.numeric import Comparison, as_numeric, fmt, kind_of, relative
 from grader.judge.registry import comparator
 from grader.judge.png import png_bytes, png_data_uri_b64
 from grader.sandbox.worker.interpreter import FIGURES
@@ -482,3 +482,271 @@ def images(figs: list[dict], limit: int = 2) -> list[dict]:
         if len(out) >= limit:
             break
     return out
+
+
+# ----------------------------------------------------------------------------
+# the notebook's figures (items marked `needs: full`, a `notebook_figures` step): find what the sheet asks
+# for anywhere in what the executed notebook drew, in any reasonable style
+
+
+FORMS = {
+    "xy": (lambda x, y: (x, y), "{y} against {x}"),
+    "yx": (lambda x, y: (y, x), "{x} against {y}"),
+    "x2y2": (lambda x, y: (x * x, y * y), "{y}^2 against {x}^2"),
+    "y2x2": (lambda x, y: (y * y, x * x), "{x}^2 against {y}^2"),
+}
+"""How a student may draw a reference curve ``(x, y)``: as it is, with the axes swapped, or both squared
+(the edge of chaos: sigma_w against sigma_b, sigma_b against sigma_w, or Poole et al.'s sigma_w^2 and sigma_b^2)."""
+
+
+def notebook_series(figs: list[dict]) -> list[dict]:
+    """Every drawn point set of every plot axes: lines (with a line style or markers only) and scatter sets,
+    each ``{x, y, where, label, n}`` (``where``: figure and axes, 1-based; ``fig``: the figure's index)."""
+    out = []
+    for i, f in enumerate(figs):
+        cell = f.get("cell")
+        fig_name = f"figure {i + 1}" + (f" (cell {int(cell) + 1})" if isinstance(cell, int) else "")
+        for j, ax in enumerate(f.get("axes", []) if isinstance(f.get("axes"), list) else []):
+            if not isinstance(ax, dict) or ax.get("role", "axes") != "axes" or ax.get("visible", True) is False \
+                    or "error" in ax:
+                continue
+            where = f"{fig_name}, axes {j + 1}"
+            for c in series(ax):
+                out.append({"x": c["x"], "y": c["y"], "label": c["label"], "where": where, "fig": i})
+            for sc in ax.get("scatter", []) if isinstance(ax.get("scatter"), list) else []:
+                if not isinstance(sc, dict) or sc.get("visible", True) is False:
+                    continue
+                off = as_numeric(sc.get("offsets"))
+                if off is None or off.ndim != 2 or off.shape[1] != 2:
+                    continue
+                off = off.astype(float)
+                off = off[np.all(np.isfinite(off), axis=1)]
+                if off.shape[0] >= 2:
+                    out.append({"x": off[:, 0], "y": off[:, 1], "label": _str(sc.get("label")), "where": where,
+                                "fig": i})
+    return out
+
+
+def _notebook_figs(value, label):
+    """The student's figures, or a failed Comparison saying none was drawn."""
+    figs = figure_list(value)
+    if not figs:
+        return None, Comparison.plain(False, 0.0, f"{label}: the notebook drew no figure (every cell ran; "
+                                                  "figures open at the end of a cell are captured)", ("no_figure",))
+    return figs, None
+
+
+def _curve_fit(rx, ry, sx, sy, rtol, atol, min_points):
+    """How well the points (sx, sy) lie on the reference curve (rx, ry) (rx increasing): the worst point's
+    error over its tolerance, the fraction of the reference's samples the points span, and the worst point."""
+    inside = (sx >= rx[0]) & (sx <= rx[-1])
+    if int(inside.sum()) < min_points:
+        return None
+    px, py = sx[inside], sy[inside]
+    want = np.interp(px, rx, ry)
+    lo, hi = float(px.min()), float(px.max())
+    span_y = float(np.ptp(ry[(rx >= lo) & (rx <= hi)])) if np.any((rx >= lo) & (rx <= hi)) else 0.0
+    span_y = span_y or float(np.ptp(ry)) or 1.0
+    ratio = np.abs(py - want) / (rtol * np.abs(want) + atol * span_y)
+    k = int(np.argmax(ratio))
+    covered = float(np.mean((rx >= lo) & (rx <= hi)))
+    rel = float(abs(py[k] - want[k]) / abs(want[k])) if want[k] != 0 else float("inf")
+    return float(ratio[k]), covered, {"x": float(px[k]), "got": float(py[k]), "expected": float(want[k]),
+                                      "rel": rel, "n": int(inside.sum())}
+
+
+@comparator("figure_shows_curve", figures=True)
+def figure_shows_curve(got, expected, *, label="figure", forms=("xy", "yx", "x2y2", "y2x2"), rtol=0.03,
+                       atol=0.01, min_points=5, coverage=0.3, line=0, x_name="x", y_name="y") -> Comparison:
+    """Some axes of some figure shows the reference's curve: a line (drawn or markers only) or a scatter set
+    whose points lie on it, in one of the accepted ``forms`` (``xy``: as the reference draws it, ``yx``: axes
+    swapped, ``x2y2`` / ``y2x2``: both coordinates squared), on linear or log axes, with any other curves
+    beside it and in any figure.
+
+    The reference's curve (its ``line``-th curve, in data coordinates) must be a monotone function of x in
+    every accepted form. A student's point set matches when at least ``min_points`` of its points fall in
+    the reference's x range, each within ``rtol |y| + atol * (the reference's y span there)`` of the
+    reference curve (linearly interpolated between its samples; points outside its range are not judged),
+    and they span at least ``coverage`` of the reference's samples (so a stub of the curve is not it).
+    ``x_name``, ``y_name`` name the reference's coordinates in the sentences.
+    """
+    ref_figs = figure_list(expected)
+    ref_curves = [c for _, ax in plot_axes(ref_figs) for c in curves(ax)]
+    figs, fail = _notebook_figs(got, label)
+    if fail:
+        return fail
+    if not ref_curves:  # a mutant that draws no curve: the same as a notebook showing none
+        return Comparison.plain(False, 0.0, f"{label}: the expected figure shows no curve", ("no_curve",))
+    ref = ref_curves[int(line)]
+    rx0, ry0 = ref["x"], ref["y"]
+    cands = notebook_series(figs)
+    if not cands:
+        return Comparison.plain(False, 0.0, f"{label}: no axes of the notebook's {len(figs)} figure(s) shows a "
+                                            "curve or points", ("no_curve",))
+    best = None
+    for form in forms:
+        if form not in FORMS:
+            raise ValueError(f"unknown form {form!r}; choose from {', '.join(FORMS)}")
+        fx, fy = FORMS[form][0](rx0, ry0)
+        order = np.argsort(fx, kind="stable")
+        rx, ry = fx[order], fy[order]
+        if not np.all(np.diff(rx) > 0):
+            raise ValueError(f"the reference curve is not a function of x in the form {form!r}")
+        for c in cands:
+            fit = _curve_fit(rx, ry, c["x"], c["y"], float(rtol), float(atol), int(min_points))
+            if fit is None:
+                continue
+            err, covered, info = fit
+            if err <= 1.0 and covered >= float(coverage):
+                return Comparison.plain(True, 1.0, f"{label}: {c['where']} shows it "
+                                        f"({FORMS[form][1].format(x=x_name, y=y_name)}, {info['n']} points, "
+                                        f"worst {100 * info['rel']:.2g}% off)", ("figure", c["fig"]))
+            score = (covered < float(coverage), err)
+            if best is None or score < best[0]:
+                best = (score, c, form, info, covered)
+    if best is None:
+        return Comparison(False, 0.0, f"{label}: no axes shows a curve in the range of the expected one "
+                                      f"({len(cands)} curve(s) or point set(s) drawn, none with {int(min_points)} "
+                                      "points on it)", ("no_curve",),
+                          f"{label}: no axes shows the expected curve ({len(cands)} other curve(s) drawn)")
+    (short, err), c, form, info, covered = best
+    fx_name, fy_name = {"xy": (x_name, y_name), "yx": (y_name, x_name), "x2y2": (f"{x_name}^2", f"{y_name}^2"),
+                        "y2x2": (f"{y_name}^2", f"{x_name}^2")}[form]
+    if err <= 1.0 and short:
+        msg = (f"{label}: {c['where']} follows the expected curve, but only over {100 * covered:.0f}% of it "
+               f"(at least {100 * float(coverage):.0f}% needed)")
+        return Comparison(False, 0.0, msg, ("short",), msg)
+    msg = (f"{label}: no axes shows a curve close to the expected one; the closest ({c['where']}"
+           + (f", {c['label']!r}" if c["label"] and not c["label"].startswith("_") else "")
+           + f", read as {fy_name} against {fx_name}) is off by {100 * info['rel']:.2g}% at {fx_name} = "
+           f"{fmt(info['x'])} ({fy_name} = {fmt(info['got'])}, expected {fmt(info['expected'])}; "
+           f"tolerance rtol={float(rtol):g}, atol={float(atol):g} of the y span)")
+    hint = (f"{label}: no axes shows a curve close to the expected one; the closest ({c['where']}) is off by "
+            f"a clear margin at {fx_name} = {fmt(info['x'])} ({fy_name} {relative(info['got'], info['expected'])})")
+    return Comparison(False, 0.0, msg, ("off",), hint)
+
+
+def notebook_histograms(figs: list[dict], min_bins: int = 5) -> list[dict]:
+    """The histograms the figures show, however drawn: each bar group (``hist``, ``bar``, ``stairs``) of at
+    least ``min_bins`` bars, and each line that looks like a histogram of values centred at 0 (``np.histogram``
+    then ``plot`` of gradient entries: at least ``min_bins`` points, x increasing from below 0 to above it,
+    y >= 0, not all zero; a curve of positive x, a loss or a norm against the layer, is not one).
+    ``{where, std, n, fig}``; ``std`` is the spread of the normalised histogram."""
+    out = []
+    for i, f in enumerate(figs):
+        for j, ax in enumerate(f.get("axes", []) if isinstance(f.get("axes"), list) else []):
+            if not isinstance(ax, dict) or ax.get("role", "axes") != "axes" or ax.get("visible", True) is False:
+                continue
+            where = f"figure {i + 1}, axes {j + 1}"
+            found = []
+            for g in ax.get("bars", []) if isinstance(ax.get("bars"), list) else []:
+                if not isinstance(g, dict):
+                    continue
+                x, w, h = _vec(g.get("x")), _vec(g.get("width")), _vec(g.get("height"))
+                if x is None or w is None or h is None or not (x.size == w.size == h.size) or x.size < min_bins:
+                    continue
+                try:
+                    found.append(_normalised(x, x + w, h))
+                except ValueError:
+                    continue
+            for c in series(ax):
+                x, y = c["x"], c["y"]
+                if x.size >= min_bins and np.all(np.diff(x) > 0) and np.all(y >= 0) and np.any(y > 0) \
+                        and x[0] < 0 < x[-1]:
+                    edges = np.r_[x[0] - (x[1] - x[0]) / 2, (x[1:] + x[:-1]) / 2, x[-1] + (x[-1] - x[-2]) / 2]
+                    try:
+                        found.append(_normalised(edges[:-1], edges[1:], y))
+                    except ValueError:
+                        continue
+            for lo, hi, d in found:
+                mid, wid = (lo + hi) / 2, hi - lo
+                mean = float(np.sum(d * wid * mid))
+                std = float(np.sqrt(max(0.0, np.sum(d * wid * (mid - mean) ** 2))))
+                out.append({"where": where, "std": std, "n": int(lo.size), "fig": i})
+    return out
+
+
+@comparator("figure_histogram_count", expects="nothing", figures=True)
+def figure_histogram_count(got, expected, *, label="histograms", n=2, min_bins=5) -> Comparison:
+    """At least ``n`` histograms (e.g. one per layer) anywhere in the figures, however drawn (``plt.hist``,
+    ``ax.bar``, ``ax.stairs``, ``np.histogram`` then ``plot``; see :func:`notebook_histograms`); the sentence
+    gives their spreads (the standard deviation of each normalised histogram) from the first to the last."""
+    figs, fail = _notebook_figs(got, label)
+    if fail:
+        return fail
+    hs = notebook_histograms(figs, int(min_bins))
+    k = len(hs)
+    if k >= int(n):
+        stds = [h["std"] for h in hs]
+        trend = ""
+        if min(stds) > 0:
+            per = (stds[-1] / stds[0]) ** (1.0 / (k - 1)) if k > 1 else 1.0
+            trend = f"; spreads {fmt(stds[0])} to {fmt(stds[-1])}, a factor {per:.3g} per histogram in drawing order"
+        return Comparison.plain(True, 1.0, f"{label}: {k} histograms drawn{trend}", ("figure", hs[0]["fig"]))
+    msg = (f"{label}: {k} histogram(s) drawn, expected at least {int(n)} (one per layer: plt.hist, ax.bar, "
+           "ax.stairs or np.histogram then plot)")
+    return Comparison.plain(False, 0.0, msg, ("histograms", min(k, 1)))
+
+
+@comparator("figure_paths_end", figures=True)
+def figure_paths_end(got, expected, *, label="trajectories", atol=0.05, rtol=0.02, forms=("xy", "yx")) -> Comparison:
+    """Each of the reference's curves (trajectories) is drawn: some point set of the figures starts where it
+    starts and ends where it ends (within ``atol + rtol |coordinate|``), as drawn or with the axes swapped
+    (``forms``). Dense paths drawn with fewer points still match: only the two ends are compared."""
+    refs = [c for _, ax in plot_axes(figure_list(expected)) for c in curves(ax)]
+    figs, fail = _notebook_figs(got, label)
+    if fail:
+        return fail
+    if not refs:
+        return Comparison.plain(False, 0.0, f"{label}: the expected figure shows no trajectory", ("no_curve",))
+    cands = notebook_series(figs)
+    missing = []
+    for k, r in enumerate(refs):
+        ends = np.array([[r["x"][0], r["y"][0]], [r["x"][-1], r["y"][-1]]])
+        ok = False
+        for form in forms:
+            e = ends if form == "xy" else ends[:, ::-1]
+            tol = float(atol) + float(rtol) * np.abs(e)
+            for c in cands:
+                have = np.array([[c["x"][0], c["y"][0]], [c["x"][-1], c["y"][-1]]])
+                if np.all(np.abs(have - e) <= tol):
+                    ok = True
+                    break
+            if ok:
+                break
+        if not ok:
+            missing.append(k)
+    if not missing:
+        return Comparison.plain(True, 1.0, f"{label}: all {len(refs)} drawn, each ending where expected")
+    r = refs[missing[0]]
+    msg = (f"{label}: {len(missing)} of {len(refs)} not drawn; none of the {len(cands)} curve(s) goes from "
+           f"({fmt(r['x'][0])}, {fmt(r['y'][0])}) to ({fmt(r['x'][-1])}, {fmt(r['y'][-1])})")
+    return Comparison(False, 0.0, msg, ("missing", len(missing)),
+                      f"{label}: {len(missing)} of {len(refs)} trajectories not drawn from their start to the "
+                      "expected end")
+
+
+@comparator("figure_curve_lengths", expects="nothing", figures=True)
+def figure_curve_lengths(got, expected, *, label="curves", n=1, lengths=(2,)) -> Comparison:
+    """At least ``n`` curves (lines, or scatter sets) of one of the given ``lengths`` (points before any
+    downsampling by the capture), anywhere in the figures: e.g. learning curves of ``n_iter + 1`` points."""
+    figs, fail = _notebook_figs(got, label)
+    if fail:
+        return fail
+    want = {int(v) for v in lengths}
+    k = 0
+    for f in figs:
+        for ax in f.get("axes", []) if isinstance(f.get("axes"), list) else []:
+            if not isinstance(ax, dict) or ax.get("role", "axes") != "axes":
+                continue
+            for line in ax.get("lines", []) if isinstance(ax.get("lines"), list) else []:
+                if isinstance(line, dict) and line.get("coords", "data") == "data" and line.get("n") in want:
+                    k += 1
+            for sc in ax.get("scatter", []) if isinstance(ax.get("scatter"), list) else []:
+                if isinstance(sc, dict) and sc.get("n") in want:
+                    k += 1
+    sizes = " or ".join(str(v) for v in sorted(want))
+    if k >= int(n):
+        return Comparison.plain(True, 1.0, f"{label}: {k} curve(s) of {sizes} points drawn")
+    return Comparison.plain(False, 0.0, f"{label}: {k} curve(s) of {sizes} points drawn, expected at least {int(n)}",
+                            ("curves", min(k, 1)))

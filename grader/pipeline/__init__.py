@@ -25,7 +25,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from grader.model import ItemResult, Options, SubmissionResult, clean_result
+from grader.model import ItemResult, ItemStatus, Options, SubmissionResult, clean_result
 from grader.pipeline.executed import executed_notebook
 from grader.pipeline.extract import Extraction, execution_cells, extract
 from grader.pipeline.keys import KeyProvider, ReferenceKeys
@@ -71,11 +71,9 @@ def grade_submission(sub: Submission, plan: Plan, keys: KeyProvider, opts: Optio
             outcomes[r.item_id] = job.outcomes if job else {}
         incomplete_all.update(incomplete)
 
-    if opts.mode == "slice":
-        for item in plan.items:
-            if item.needs == "full":
-                scored[item.id] = failed_item(item, "not run: this item is graded against the executed notebook "
-                                                    "(`needs: full`); grade with --mode auto (the default) or full")
+    for item in plan.items:
+        if item.needs == "full" and item.id not in full:
+            scored[item.id] = not_graded_in_mode(item, opts.mode)
     sliced = [i for i in plan.items if i.id not in full and i.id not in scored]
     slice_calls = calls_of(plan, {i.id for i in sliced})
     if sliced:
@@ -89,7 +87,7 @@ def grade_submission(sub: Submission, plan: Plan, keys: KeyProvider, opts: Optio
                           timeouts=plan.timeouts, groups=plan.groups, uses=plan.uses)
             failed = slice_failures(ex, job, roots) if opts.mode == "auto" else []
             if failed:
-                full = {i.id for i in plan.items if not i.manual}
+                full = {i.id for i in plan.items if not i.manual and (i.needs != "full" or i.auto)}
                 sliced = [i for i in sliced if i.manual]
                 warnings.append(f"{failed[0]} while running the slice, so every item was graded against the "
                                 "executed notebook (--mode auto)")
@@ -112,7 +110,8 @@ def grade_submission(sub: Submission, plan: Plan, keys: KeyProvider, opts: Optio
             cell_lw = cell_warnings(ex_all, cells, job.cells)
             warnings += full_warnings(ex_all, cells, job, sorted(full, key=ids.index))
             score([i for i in plan.items if i.id in full], job, ex_all,
-                  incomplete_calls(plan, ex_all, cell_lw + job.load_warnings))
+                  {**incomplete_calls(plan, ex_all, cell_lw + job.load_warnings),
+                   **incomplete_figures(plan, cells, job)})
             notebook = executed_notebook(sub, cells, job.cells, stopped=job.stopped,
                                          seconds=round(time.perf_counter() - t1, 3))
         else:
@@ -133,8 +132,48 @@ def full_items(plan: Plan, mode: str) -> set[str]:
     if mode == "full":
         return {i.id for i in plan.items if not i.manual}
     if mode == "auto":
-        return {i.id for i in plan.items if i.needs == "full"}
+        return {i.id for i in plan.items if i.needs == "full" and i.auto}
     return set()
+
+
+def not_graded_in_mode(item, mode: str):
+    """A ``needs: full`` item this mode does not run: said so, never a failure that costs points.
+
+    A figure item with points becomes pending (status ``manual``: left out of the score and its maximum
+    until it is graded, as the TA's own items are); any other (a zero-point advisory figure item, an item
+    reading a computed value) is ``not_run``.
+    """
+    figures = any(c.notebook_figures for c in item.checks)
+    what = "the figures the executed notebook draws" if figures else "the executed notebook (`needs: full`)"
+    if mode == "slice":
+        how = "--mode auto (the default) or --mode full" if item.auto else "--mode full"
+        reason = f"not graded in slice mode: this item is judged on {what}; grade with {how}"
+    else:
+        reason = (f"not graded in --mode {mode}: this item is judged on {what}, which takes the whole notebook's "
+                  "run (too slow for every batch); grade with --mode full")
+    if figures and item.points > 0:
+        return replace(failed_item(item, f"pending: {reason}"), status=ItemStatus.MANUAL)
+    return failed_item(item, reason)
+
+
+def incomplete_figures(plan: Plan, cells: list[dict], job) -> dict[str, str]:
+    """call id -> why the notebook's figures may be incomplete: a cell raised, timed out or did not run.
+
+    Calls that judge the figures the notebook drew (``notebook_figures`` steps) fail with that reason and
+    name no known mistake: a figure the failing cell would have drawn is missing, not wrong.
+    """
+    bad = [(c, r) for c, r in zip(cells, job.cells) if r.get("status") != "ok"]
+    if not bad and not job.stopped and len(job.cells) >= len(cells):
+        return {}
+    if bad:
+        c, r = bad[0]
+        why = f"{c['label']} {'did not run' if r.get('status') == 'not_run' else 'failed'} " \
+              f"({_cell_error(r.get('error') or {}, ('Timeout', 'WorkerDied', 'NotRun'))})"
+    else:
+        why = job.stopped["message"] if job.stopped else "the notebook did not run to its end"
+    more = f" and {len(bad) - 1} more cell(s)" if len(bad) > 1 else ""
+    text = f"{why}{more}, so the notebook's figures may be missing some it would draw"
+    return {c["id"]: text for c in plan.calls if any("notebook_figures" in st for st in c["steps"])}
 
 
 def calls_of(plan: Plan, items: set[str]) -> list[dict]:

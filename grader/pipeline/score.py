@@ -114,7 +114,7 @@ def score_check(check: Check, cases: list[CaseData], mistakes: dict[str, str]) -
     msg, hint = (_check_sentence(label, results, failed, attr) for attr in ("message", "hint"))
     return CheckResult(check.name, passed, fraction, check.weight, msg, mistake,
                        mistakes.get(mistake) if mistake else None, tuple(results), hint,
-                       student_figures(check, cases))
+                       student_figures(check, cases, comparisons))
 
 
 def _check_sentence(label: str, results: list[CaseResult], failed: list[CaseResult], attr: str) -> str:
@@ -131,15 +131,22 @@ MAX_FIGURES_SHOWN = 3
 """Images of the student's figures kept per check (for the report)."""
 
 
-def student_figures(check: Check, cases: list[CaseData]) -> tuple[dict, ...]:
-    """The student's figures of a check whose cases return figures: validated PNGs, for the report."""
+def student_figures(check: Check, cases: list[CaseData], comparisons=None) -> tuple[dict, ...]:
+    """The student's figures of a check whose cases return figures: validated PNGs, for the report.
+
+    A comparison whose evidence is ``("figure", k)`` (the notebook's figure ``k`` shows what was asked)
+    puts that figure first: a notebook draws many figures, the report shows the one judged."""
     if not check.figures:
         return ()
     out = []
     for i, (case, norm) in enumerate(zip(cases, check.normalised_cases())):
         if case.status != "ok" or len(out) >= MAX_FIGURES_SHOWN:
             continue
-        for img in images(case_figures(norm["returns"], case.value), MAX_FIGURES_SHOWN - len(out)):
+        figs = case_figures(norm["returns"], case.value)
+        ev = comparisons[i].evidence if comparisons is not None and i < len(comparisons) else ()
+        if len(ev) == 2 and ev[0] == "figure" and isinstance(ev[1], int) and 0 <= ev[1] < len(figs):
+            figs = [figs[ev[1]]] + [f for k, f in enumerate(figs) if k != ev[1]]
+        for img in images(figs, MAX_FIGURES_SHOWN - len(out)):
             out.append({"case": i, **img})
     return tuple(out)
 
@@ -178,6 +185,12 @@ def _match_mistake(check: Check, cases: list[CaseData], comparisons, mistakes) -
                     same = compare_case(check, case.value, out.value).passed
                 except Exception:  # noqa: BLE001
                     same = False
+                if not same and COMPARATORS[check.compare.kind].figures and mut_vs_ref is not None \
+                        and not comp.passed and not mut_vs_ref.passed:
+                    # a mutant that draws nothing of what is asked is matched by a notebook that draws none of it
+                    absent = ("no_figure", "no_curve")
+                    same = comp.evidence[:1] in [(a,) for a in absent] and \
+                        mut_vs_ref.evidence[:1] in [(a,) for a in absent]
             matches &= same
             if not matches:
                 break

@@ -177,7 +177,14 @@ class Case(_Strict):
                              f"write steps to return {self.returns!r}")
         if self.steps is not None and any(st.get("let") == FIGURES for st in self.steps):
             raise ValueError(f"let: `{FIGURES}` is reserved (returns: {FIGURES} gives the figures the steps drew)")
+        if self.notebook and self.returns != FIGURES:
+            raise ValueError(f"a case with a notebook_figures step returns them: write `returns: {FIGURES}`")
         return self
+
+    @property
+    def notebook(self) -> bool:
+        """Whether the case judges the figures the executed notebook drew (a ``notebook_figures`` step)."""
+        return any(st.get("notebook_figures") is not None for st in self.steps or [])
 
     @property
     def figures(self) -> bool:
@@ -202,16 +209,25 @@ class Step(_Strict):
     student's notebook computed. Only in items marked ``needs: full``."""
     torch_seed: int | None = None
     np_seed: int | None = None
+    notebook_figures: str | None = Field(None, pattern=r"^[A-Za-z_]\w*$")
+    """Every figure the executed notebook drew (all cells, as data), for ``returns: figures``. The name is the
+    *reference's* function that draws what the sheet asks for (called without arguments in the trusted run:
+    the reference figure and the mutants' figures); the student's notebook defines nothing of that name. Only
+    in items marked ``needs: full``."""
     set_params: str | None = None
     """A let-bound ``nn.Module``: its parameters get the arrays of ``args[0]``, each to the parameter of
     its shape (not by name or creation order), so a check can judge outputs for given parameters."""
 
     @model_validator(mode="after")
     def _one_action(self):
-        actions = [n for n in ("call", "read", "torch_seed", "np_seed", "set_params") if getattr(self, n) is not None]
+        actions = [n for n in ("call", "read", "torch_seed", "np_seed", "notebook_figures", "set_params")
+                   if getattr(self, n) is not None]
         if len(actions) != 1:
-            raise ValueError("a step needs exactly one of call, read, torch_seed, np_seed, set_params "
-                             f"(got {actions or 'none'})")
+            raise ValueError("a step needs exactly one of call, read, torch_seed, np_seed, notebook_figures, "
+                             f"set_params (got {actions or 'none'})")
+        if self.notebook_figures is not None and (self.args or self.kwargs or self.let):
+            raise ValueError("a notebook_figures step takes no args, kwargs or let (return them with "
+                             f"`returns: {FIGURES}`)")
         if self.read is not None and (self.args or self.kwargs):
             raise ValueError("a read step takes no args or kwargs (it reads a value; call a function with `call`)")
         if self.set_params is not None and (len(self.args) != 1 or self.kwargs or self.let):
@@ -339,6 +355,11 @@ class Check(_Strict):
                         names.append(head)
         return names
 
+    @property
+    def notebook_figures(self) -> bool:
+        """Whether the check judges the figures the executed notebook drew (``notebook_figures`` steps)."""
+        return any(case.notebook for case in self.cases)
+
     def reads(self) -> list[str]:
         """Top-level names of the executed notebook this check reads (``read`` steps)."""
         return list(dict.fromkeys(st["read"].split(".")[0] for case in self.cases for st in case.steps or []
@@ -361,6 +382,10 @@ class Item(_Strict):
     model_answer: str = ""
     needs: Literal["full"] | None = None
     """``full``: grade this item against the executed notebook (every cell run in order), not the slice."""
+    auto: bool = True
+    """With ``needs: full``: ``false`` grades the item only with ``--mode full``, not in ``--mode auto`` (the
+    default), for a notebook whose full run is too slow for every batch (backprop trains 5000 iterations
+    twice); ``auto`` and ``slice`` then say it was not graded in that mode."""
     checks: list[Check] = []
 
     @model_validator(mode="after")
@@ -373,6 +398,11 @@ class Item(_Strict):
         if reads and self.needs != "full":
             raise ValueError(f"the item reads the notebook's top-level value `{reads[0]}` ({{read: {reads[0]}}}), "
                              "which only the executed notebook has: mark the item `needs: full`")
+        if any(c.notebook_figures for c in self.checks) and self.needs != "full":
+            raise ValueError("the item judges the figures the executed notebook drew (a notebook_figures step), "
+                             "which only full execution has: mark the item `needs: full`")
+        if not self.auto and self.needs != "full":
+            raise ValueError("auto: false keeps a `needs: full` item out of --mode auto; this item has no needs: full")
         if self.manual and not self.model_answer.strip():
             raise ValueError("a manual item needs a model_answer for the TA")
         if not self.manual and not self.checks:

@@ -18,10 +18,12 @@ from reference.signal_propagation import (  # noqa: F401  (used by the mutant bo
     _dtanh,
     _gauss_expect,
     _gauss_rule,
+    _plot_edge_of_chaos,
     _random_layer,
     _scalar_out,
     c_map,
     chi1,
+    layer_gradient_norms,
     q_map,
     q_star,
 )
@@ -286,3 +288,48 @@ def layer_gradient_norms__no_derivative(sigma_w, sigma_b, width, depth, rng):
         delta = weights[l].T @ delta
         deltas.append(delta)
     return np.array([np.linalg.norm(d) * np.linalg.norm(x) for d, x in zip(deltas[::-1], inputs)])
+
+
+# ----------------------------------------------------------------------------
+# D4-figure, D7-figure: the notebook's figures (each mutant is the figure a notebook with that mistake draws)
+
+
+@mistake(item="D4-figure", replaces="_notebook_figure_d4",
+         feedback="Your edge-of-chaos curve is not the critical line chi_1 = 1: it matches the curve drawn with "
+                  "E[tanh(h)^2] where chi_1 has the derivative, chi_1 = sigma_w**2 E[tanh'(h)^2] with "
+                  "tanh' = 1 - tanh**2 (sheet eq. 1).")
+def _notebook_figure_d4__tanh_not_derivative():
+    q = np.logspace(-3.0, 3.0, 241)
+    sw2 = 1.0 / _gauss_expect(lambda u: np.tanh(u) ** 2, q)
+    sb2 = q - sw2 * _gauss_expect(lambda u: np.tanh(u) ** 2, q)
+    ok = sb2 > 0
+    return _plot_edge_of_chaos(np.sqrt(sw2[ok]), np.sqrt(sb2[ok]))
+
+
+@mistake(item="D4-figure", replaces="_notebook_figure_d4",
+         feedback="Your notebook draws no edge-of-chaos curve: plot sigma_b against sigma_w (or their squares, "
+                  "as Poole et al. do) along edge_of_chaos(q_stars) for q* in [1, 1000], in a cell that runs.")
+def _notebook_figure_d4__no_curve():
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(5.0, 4.0))
+    ax = fig.subplots()
+    ax.set_xlabel(r"$\sigma_w$")
+    ax.set_ylabel(r"$\sigma_b$")
+    return fig
+
+
+@mistake(item="D7-figure", replaces="_notebook_figure_d7",
+         feedback="Your notebook draws no histograms of the gradient entries: the sheet asks for one histogram "
+                  "per layer of the entries of dL/dW^l (plt.hist, ax.bar, or np.histogram then plot), in a cell "
+                  "that runs.")
+def _notebook_figure_d7__no_histograms():
+    from matplotlib.figure import Figure
+
+    g = layer_gradient_norms(3.0, 0.5, 300, 6, np.random.default_rng(0))
+    fig = Figure(figsize=(5.0, 4.0))
+    ax = fig.subplots()
+    ax.semilogy(np.arange(1, 7), g, "o-")
+    ax.set_xlabel("layer")
+    ax.set_ylabel("gradient norm")
+    return fig

@@ -198,11 +198,12 @@ def serve(chan_fd: int, spec: dict):
     namespace = {"__name__": "__main__", "__builtins__": builtins}
     warnings = load_definitions(job["statements"], namespace, job.get("statement_timeout_s"))
     full = job.get("full")
+    drawn: list = []  # the figures the executed notebook drew (full mode), for `notebook_figures` steps
     if isinstance(full, dict):  # full mode: the notebook's cells, in order, then the calls
         _send(sock, {"kind": "executing", "warnings": warnings})
         warnings = []
         _link_data_files(job.get("data_files") or {})
-        run_cells(list(full.get("cells") or []), namespace, lambda report: _send(sock, report),
+        drawn = run_cells(list(full.get("cells") or []), namespace, lambda report: _send(sock, report),
                   cell_timeout_s=float(full["cell_timeout_s"]), notebook_timeout_s=float(full["notebook_timeout_s"]),
                   cell_output_chars=int(full["cell_output_chars"]),
                   notebook_output_chars=int(full["notebook_output_chars"]))
@@ -210,7 +211,7 @@ def serve(chan_fd: int, spec: dict):
         sys.modules["torch"].set_num_threads(int(job.get("torch_threads", 1)))
     _send(sock, {"kind": "loaded", "warnings": warnings})
     ctx = {"namespace": namespace, "aliases": job.get("aliases", {}), "data_files": job.get("data_files", {}),
-           "workdir": os.getcwd()}
+           "workdir": os.getcwd(), "notebook_figures": drawn}
     max_out = int(job.get("max_message", wire.MAX_MESSAGE))
     while True:
         try:

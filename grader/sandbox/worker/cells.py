@@ -31,11 +31,18 @@ import time
 import traceback
 
 from .alarm import Alarm
+from .figures import figures_in
 
 WORKER_DIR = os.path.dirname(os.path.abspath(__file__))
 NOTE = "[dlgrade] "
 MAX_FIGURES = 20
 """Figures kept per cell."""
+MAX_NOTEBOOK_FIGURES = 24
+"""Figures whose data (lines, scatter, bars, labels: :func:`figures.capture`) is kept for the whole notebook,
+for the rubric's ``notebook_figures`` steps (figure items judged on what the executed notebook drew)."""
+NOTEBOOK_POINT_BUDGET = 400_000
+"""Points (line, scatter and bar values) of all the kept figures' data together; a figure past it is kept
+without its data (its PNG and labels only) and flagged ``data_dropped``."""
 
 
 class CellTimeout(BaseException):
@@ -126,13 +133,30 @@ class _Stream(io.TextIOBase):
 
 
 _current: list[Outputs | None] = [None]
+_shown: list = []
+"""Matplotlib figures the running cell displayed (``display(fig)``, or a ``Figure`` as its last value): captured
+after the cell with the pyplot ones, as Jupyter would show them."""
+
+
+def _figures_of(obj) -> list:
+    """The matplotlib figures ``obj`` is or holds (none when matplotlib is not in use)."""
+    if "matplotlib.figure" not in sys.modules:
+        return []
+    try:
+        return figures_in(obj)
+    except Exception:  # noqa: BLE001 - a hostile object is text, not a figure
+        return []
 
 
 def display(*objs, **kwargs):
-    """IPython's ``display``: each object's text form becomes a display output of the running cell."""
+    """IPython's ``display``: a matplotlib figure is shown (captured after the cell); any other object's
+    text form becomes a display output of the running cell."""
     out = _current[0]
     for obj in objs:
-        if out is not None:
+        figs = _figures_of(obj)
+        if figs:
+            _shown.extend(f for f in figs if not any(f is g for g in _shown))
+        elif out is not None:
             out.value("display", _repr(obj, out.left + 1))
 
 
@@ -195,12 +219,45 @@ def _figures_hook():
     return getattr(mod, "capture", None)
 
 
-def _figure_outputs(capture, out: Outputs, budget: list[int]) -> None:
-    """Call the figures hook (only when matplotlib is in use) and keep each figure's PNG within ``budget``."""
-    if capture is None or "matplotlib.pyplot" not in sys.modules:
+def _points(fig: dict) -> int:
+    """How many numbers of line, scatter and bar data a captured figure holds (its share of the budget)."""
+    n = 0
+    for ax in fig.get("axes", []) if isinstance(fig.get("axes"), list) else []:
+        if not isinstance(ax, dict):
+            continue
+        n += sum(int(getattr(ln.get("x"), "size", 0)) for ln in ax.get("lines", []) if isinstance(ln, dict))
+        n += sum(int(getattr(sc.get("offsets"), "size", 0)) // 2 for sc in ax.get("scatter", []) if isinstance(sc, dict))
+        n += sum(int(getattr(g.get("x"), "size", 0)) for g in ax.get("bars", []) if isinstance(g, dict))
+    return n
+
+
+def _keep_data(fig: dict, cell: int, drawn: list, point_budget: list[int]) -> None:
+    """Keep a captured figure's data for the notebook (``drawn``), within the figure and point caps."""
+    if len(drawn) >= MAX_NOTEBOOK_FIGURES or not isinstance(fig, dict) or "axes" not in fig:
         return
-    figs = capture(close=True)
+    kept = dict(fig, cell=int(cell))
+    n = _points(fig)
+    if n > point_budget[0]:
+        kept["axes"] = [{k: v for k, v in ax.items() if k not in ("lines", "scatter", "bars")}
+                        for ax in fig["axes"] if isinstance(ax, dict)]
+        kept["data_dropped"] = True
+    else:
+        point_budget[0] -= n
+    drawn.append(kept)
+
+
+def _figure_outputs(capture, out: Outputs, budget: list[int], cell: int = 0, drawn: list | None = None,
+                    point_budget: list[int] | None = None) -> None:
+    """Call the figures hook (only when matplotlib is in use) and keep each figure's PNG within ``budget``;
+    with ``drawn``, also each figure's data (for the rubric's ``notebook_figures`` steps)."""
+    if capture is None or ("matplotlib.pyplot" not in sys.modules and not _shown):
+        _shown.clear()
+        return
+    shown, _shown[:] = list(_shown), []
+    figs = capture(close=True, extra=shown) if shown else capture(close=True)
     for n, fig in enumerate(figs if isinstance(figs, list) else []):
+        if drawn is not None:
+            _keep_data(fig, cell, drawn, point_budget if point_budget is not None else [NOTEBOOK_POINT_BUDGET])
         png = fig.get("png") if isinstance(fig, dict) else None
         if hasattr(png, "tobytes"):  # figures.capture gives the PNG's bytes as a uint8 array
             png = base64.b64encode(png.tobytes()).decode("ascii")
@@ -214,8 +271,11 @@ def _figure_outputs(capture, out: Outputs, budget: list[int]) -> None:
 
 
 def run_cells(cells: list[dict], namespace: dict, send, *, cell_timeout_s: float, notebook_timeout_s: float,
-              cell_output_chars: int, notebook_output_chars: int) -> None:
+              cell_output_chars: int, notebook_output_chars: int) -> list[dict]:
     """Run ``cells`` (``label``, ``source``) in order in ``namespace``; ``send(report)`` after each one.
+
+    Returns the data of the figures the cells drew (:func:`figures.capture` per cell, each with its
+    ``cell`` index; at most :data:`MAX_NOTEBOOK_FIGURES`, :data:`NOTEBOOK_POINT_BUDGET` points together).
 
     A report: ``i``, ``status`` (``ok``, ``error``, ``timeout``, ``not_run``), ``seconds``, ``failed``
     (the index of the top-level statement that raised, or None), ``error`` (``type``, ``message``),
@@ -226,6 +286,8 @@ def run_cells(cells: list[dict], namespace: dict, send, *, cell_timeout_s: float
     timer = Alarm(CellTimeout)
     capture = _figures_hook()
     budget = [int(notebook_output_chars)]  # characters left for the whole notebook (figures included)
+    drawn: list[dict] = []
+    point_budget = [NOTEBOOK_POINT_BUDGET]
     start = time.monotonic()
     try:
         for i, cell in enumerate(cells):
@@ -252,7 +314,7 @@ def run_cells(cells: list[dict], namespace: dict, send, *, cell_timeout_s: float
             try:
                 timer.arm(max(0.1, min(10.0, notebook_timeout_s - (time.monotonic() - start))), "figure capture")
                 try:
-                    _figure_outputs(capture, out, budget)
+                    _figure_outputs(capture, out, budget, i, drawn, point_budget)
                 finally:
                     timer.disarm()
             except BaseException as exc:  # noqa: BLE001 - a figure that cannot be drawn is a note, not a crash
@@ -261,6 +323,7 @@ def run_cells(cells: list[dict], namespace: dict, send, *, cell_timeout_s: float
             send({"kind": "cell", "i": i, "seconds": round(time.monotonic() - t0, 4), "outputs": out.plain(), **report})
     finally:
         timer.close()
+    return drawn
 
 
 def _run_cell(cell, namespace, out, timer, streams, seconds, per_cell, notebook_s) -> dict:
@@ -291,7 +354,10 @@ def _run_cell(cell, namespace, out, timer, streams, seconds, per_cell, notebook_
                 failed = k
                 if show_last and k == len(body) - 1:
                     value = eval(compile(ast.Expression(node.value), label, "eval"), namespace)  # noqa: S307
-                    if value is not None:
+                    figs = _figures_of(value)
+                    if figs:  # a Figure (or Axes) as the cell's value: Jupyter shows the figure
+                        _shown.extend(f for f in figs if not any(f is g for g in _shown))
+                    elif value is not None:
                         out.value("result", _repr(value, out.left + 1))
                 else:
                     exec(compile(ast.Module([node], type_ignores=[]), label, "exec"), namespace)  # noqa: S102

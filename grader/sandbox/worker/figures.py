@@ -271,9 +271,33 @@ def _bars(ax) -> list[dict]:
                 base = 0.0 if baseline is None or np.ndim(baseline) else float(baseline)
                 groups.append(_group(edges[:-1], np.diff(edges), values - base, np.full(values.size, base),
                                      "stairs", _text(p.get_label())))
+        elif type(p).__name__ == "Polygon":  # hist(histtype="step" / "stepfilled"): a staircase outline
+            g = _staircase(p)
+            if g is not None:
+                groups.append(g)
     if loose:
         groups.append(_rect_group(loose, "rectangles", ""))
     return groups[:MAX_BAR_GROUPS]
+
+
+def _staircase(poly) -> dict | None:
+    """The bins of a staircase outline (``hist(histtype="step")``): its horizontal segments left to right,
+    each bin starting where the previous ended; None for any other polygon."""
+    xy = np.asarray(poly.get_xy(), dtype=float)
+    if xy.ndim != 2 or xy.shape[1] != 2 or xy.shape[0] < 4 or xy.shape[0] > 4 * MAX_BARS:
+        return None
+    lo, hi, h = [], [], []
+    for (x0, y0), (x1, y1) in zip(xy[:-1], xy[1:]):
+        if y0 == y1 and x1 > x0:
+            if lo and x0 != hi[-1]:
+                break  # not one staircase (a closing edge back along the baseline, or another shape)
+            lo.append(x0)
+            hi.append(x1)
+            h.append(y0)
+    if len(lo) < 2 or not np.all(np.isfinite(lo + hi + h)):
+        return None
+    lo, hi, h = np.array(lo), np.array(hi), np.array(h)
+    return _group(lo, hi - lo, h, np.zeros(lo.size), "step", _text(poly.get_label()))
 
 
 def _rect_group(rects, source, label) -> dict:

@@ -159,12 +159,19 @@ def run_case(case, ctx):
     plain data (:func:`figures.capture`): every pyplot figure open after the
     last step, plus a ``Figure`` or ``Axes`` a step returned. Figures left open
     by earlier calls are closed before the first step.
+
+    ``{notebook_figures: name}``: the figures the executed notebook drew. In the
+    sandbox (``ctx["notebook_figures"]``, set by full mode: every cell's figures
+    as data) they are those; in a trusted run (the reference or a mutant, no
+    notebook) ``name`` is the reference's function that draws what the sheet
+    asks for, called without arguments, and its figures are captured.
     """
     env = {}
     ctx["events"] = EventLog()
     last = None
     returns = case.get("returns")
     drawn = wants_figures(returns)
+    notebook: list = []
     if drawn:
         figures.use_agg()
         figures.close_all()
@@ -174,6 +181,14 @@ def run_case(case, ctx):
             continue
         if "np_seed" in step:  # legacy global-state notebooks
             np.random.seed(int(step["np_seed"]))
+            continue
+        if "notebook_figures" in step:
+            executed = ctx.get("notebook_figures")
+            if executed is not None:  # the sandbox: what the notebook's cells drew
+                notebook.extend(d for d in executed if isinstance(d, dict))
+            else:  # a trusted run: the reference's own drawing of the figure
+                figures.use_agg()
+                last = lookup_name(str(step["notebook_figures"]), ctx)()
             continue
         if "read" in step:
             last = read_value(str(step["read"]), ctx)
@@ -192,7 +207,7 @@ def run_case(case, ctx):
             env[step["let"]] = last
     if drawn:
         returned = [last] + [v for k, v in env.items()]
-        captured = figures.capture(close=True, extra=figures.figures_in(returned))
+        captured = notebook + figures.capture(close=True, extra=figures.figures_in(returned))
     if returns is None:
         return last
     if isinstance(returns, list):
