@@ -276,6 +276,21 @@ def test_run_cells_keeps_each_cells_figure_data():
     assert not any(o["type"] == "result" for o in reports[3]["outputs"])  # the Figure is shown, not its repr
 
 
+def test_a_figure_closed_inside_its_cell_is_still_captured(tmp_path):
+    out = str(tmp_path / "f.png")
+    cells = [{"label": "cell 1", "source": f"import matplotlib.pyplot as plt\nplt.plot([1, 2], [3, 4])\n"
+                                           f"plt.savefig({out!r})\nplt.close()"},
+             {"label": "cell 2", "source": "fig, ax = plt.subplots()\nax.plot([0, 1], [5, 6])\nplt.close(fig)\n"
+                                           "plt.figure(); plt.plot([1, 1], [2, 2]); plt.close('all')"},
+             {"label": "cell 3", "source": "plt.plot([7, 8], [9, 9])"}]
+    reports = []
+    drawn = run_cells(cells, {}, reports.append, cell_timeout_s=10, notebook_timeout_s=30, cell_output_chars=10_000,
+                      notebook_output_chars=10_000_000)
+    assert [r["status"] for r in reports] == ["ok", "ok", "ok"]
+    assert [d["cell"] for d in drawn] == [0, 1, 1, 2]
+    assert [d["axes"][0]["lines"][0]["y"].tolist() for d in drawn] == [[3.0, 4.0], [5.0, 6.0], [2.0, 2.0], [9.0, 9.0]]
+
+
 def test_figure_data_kept_for_the_notebook_is_capped():
     from grader.sandbox.worker import cells as C
 
@@ -386,6 +401,14 @@ def test_notebooks_that_plot_pass_in_any_style(tmp_path, solution, sp_rubric):
     assert items["D4-figure"].points == 1, items["D4-figure"].message
     assert "sigma_w against sigma_b" in items["D4-figure"].message
     assert items["D7-figure"].points == 0 and items["D7-figure"].checks[0].mistake == "_notebook_figure_d7__no_histograms"
+
+
+def test_figures_saved_and_closed_in_their_cells_pass(tmp_path, solution, sp_rubric):
+    closing = PLOTS["poole"].replace("plt.show()", "plt.savefig('grads.png'); plt.close(fig)").replace(
+        'plt.ylabel("sigma_b^2")', 'plt.ylabel("sigma_b^2"); plt.savefig("eoc.png"); plt.close()')
+    res, items = _grade(tmp_path, solution, sp_rubric, "closing", [closing])
+    assert items["D4-figure"].points == 1, items["D4-figure"].message
+    assert items["D7-figure"].points == 1, items["D7-figure"].message
 
 
 def test_wrong_and_missing_figures_are_named(tmp_path, solution, sp_rubric):

@@ -148,6 +148,49 @@ def _figures_of(obj) -> list:
         return []
 
 
+def _keep_closed(figs) -> None:
+    """Figures the running cell closes (``plt.close()``, after ``savefig``, say) are still captured after it."""
+    if _current[0] is None:  # our own capture closing them after the cell
+        return
+    for f in figs:
+        if f is not None and not any(f is g for g in _shown):
+            _shown.append(f)
+
+
+def _hook_close() -> None:
+    """Wrap pyplot's figure manager registry once, so a figure closed inside a cell is kept (see _keep_closed)."""
+    if "matplotlib" not in sys.modules:
+        return
+    try:
+        from matplotlib._pylab_helpers import Gcf
+    except Exception:  # noqa: BLE001 - no pyplot: nothing to close
+        return
+    if getattr(Gcf, "_dlgrade_hooked", False):
+        return
+    destroy, destroy_all = Gcf.destroy.__func__, Gcf.destroy_all.__func__
+
+    def _figure(manager):
+        return getattr(getattr(manager, "canvas", None), "figure", None)
+
+    def hooked_destroy(cls, num):
+        try:
+            manager = num if all(hasattr(num, a) for a in ("num", "destroy")) else cls.figs.get(num)
+            _keep_closed([_figure(manager)])
+        except Exception:  # noqa: BLE001 - never in the way of the student's close
+            pass
+        return destroy(cls, num)
+
+    def hooked_destroy_all(cls):
+        try:
+            _keep_closed([_figure(m) for m in list(cls.figs.values())])
+        except Exception:  # noqa: BLE001
+            pass
+        return destroy_all(cls)
+
+    Gcf.destroy, Gcf.destroy_all = classmethod(hooked_destroy), classmethod(hooked_destroy_all)
+    Gcf._dlgrade_hooked = True
+
+
 def display(*objs, **kwargs):
     """IPython's ``display``: a matplotlib figure is shown (captured after the cell); any other object's
     text form becomes a display output of the running cell."""
@@ -298,6 +341,7 @@ def run_cells(cells: list[dict], namespace: dict, send, *, cell_timeout_s: float
                                 f"{notebook_timeout_s:g} s was used up"}})
                 continue
             out = Outputs(min(cell_output_chars, budget[0]))
+            _hook_close()
             t0 = time.monotonic()
             saved = sys.stdout, sys.stderr
             try:
