@@ -22,6 +22,8 @@ GRADER = ROOT / "grader"
 
 # (importing module, imported module) -> why it is imported inside a function
 DEFERRED = {
+    ("grader.batch.runner", "grader.authoring.mutants"): "the reference's source, read once when a batch starts its "
+                                                         "zygote; grading imports nothing of authoring otherwise",
     ("grader.pipeline.keys", "grader.authoring.mutants"): "the student's bundle ships without authoring/",
     ("grader.pipeline.keys", "grader.authoring.skeleton"): "the student's bundle ships without authoring/",
     ("grader.pipeline.keys", "reference"): "only the TA's side has the reference; the bundle never calls it",

@@ -307,46 +307,6 @@ def prepare_keys(rubric: Rubric, opts: Options) -> None:
         keys.mutants(ids)
 
 
-def batch_preload(rubric: Rubric) -> tuple[str, ...]:
-    """What a batch's shared zygote imports before its first job: the standard set, and torch if the reference uses it.
-
-    Read from the reference modules' source files (nothing is imported). A
-    submission's other imports are added to the zygote when it first needs them.
-    """
-    from grader.authoring.mutants import module_text
-    from grader.sandbox import DEFAULT_PRELOAD, TORCH_PRELOAD, preload_for
-
-    found = preload_for([{"source": module_text(m)} for m in rubric.reference_modules])
-    return TORCH_PRELOAD if any(m.split(".")[0] == "torch" for m in found) else DEFAULT_PRELOAD
-
-
-def prestart_sandbox(rubric: Rubric, opts: Options):
-    """Start the batch's zygote in a background thread and share it with the processes forked later.
-
-    Returns the thread (join it before forking the pool: a fork while it runs
-    would copy a half-started zygote) or ``None``. A failure here costs
-    nothing: each pool process then starts its own zygote, as without this.
-    """
-    import threading
-
-    from grader.sandbox import available_layers, get_zygote
-
-    keys = ReferenceKeys(rubric, full=opts.full)
-    layers = tuple(available_layers())
-    if not opts.unsafe and "namespaces" not in layers:
-        return None
-
-    def start():
-        try:
-            get_zygote(batch_preload(rubric), tuple(str(f) for f in keys.data_files()), layers).share()
-        except Exception:  # noqa: BLE001 - only a speed-up
-            pass
-
-    t = threading.Thread(target=start, name="dlgrade-zygote-start", daemon=True)
-    t.start()
-    return t
-
-
 def grade_file(path: str | Path, assignment: str | Rubric, public_only: bool = False, *,
                opts: Options | None = None) -> SubmissionResult:
     """Read, extract, run and score one submission file (or folder) against the reference."""
