@@ -315,3 +315,20 @@ def test_a_pool_process_starts_its_own_zygote_when_the_shared_one_died():
         value, attached, starts = pool.apply(_job_in_forked_child, (0,))
     assert value is True and not attached and starts == 1
     zmod.stop_all()
+
+
+def test_a_job_right_after_the_zygote_died_still_runs():
+    """Death between two jobs (even before this process noticed) is not the next student's failure."""
+    from grader.sandbox import zygote as zmod
+
+    iso = "namespaces" in available_layers()
+    zmod.stop_all()
+    z = get_zygote(DEFAULT_PRELOAD, (), available_layers())
+    kids = Path(f"/proc/{z.proc.pid}/task/{z.proc.pid}/children").read_text().split()
+    for pid in kids or [z.proc.pid]:
+        os.kill(int(pid), 9)
+    calls = [{"id": "a", "steps": [{"let": "o", "call": "ok", "args": [[1]]}], "returns": "o"}]
+    res = run_job(_stmt(), calls, {}, require_isolation=iso)
+    assert res.outcomes["a"].status == "ok" and res.outcomes["a"].value["y"].tolist() == [2]
+    assert z.starts == 2
+    zmod.stop_all()

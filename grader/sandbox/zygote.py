@@ -181,15 +181,19 @@ class Zygote:
     def fork(self, job_spec: dict, chan: int, out: int, err: int, status: int) -> int:
         """Start one job; its pid in the zygote (for :meth:`kill`)."""
         with self._lock:
-            if not self.alive():
-                self._attach_or_start()
-            try:
-                return int(self._request({"op": "fork", "spec": job_spec}, (chan, out, err, status))["pid"])
-            except ZygoteError:
-                if self.attached:  # the shared zygote is gone: the next job starts one of this process's own
+            for attempt in (0, 1):
+                if not self.alive():
+                    self._attach_or_start()
+                try:
+                    return int(self._request({"op": "fork", "spec": job_spec}, (chan, out, err, status))["pid"])
+                except ZygoteError:
+                    if attempt:
+                        raise
+                    # it died since the last job (a shared one: with the process that started it, say): the
+                    # job is not the student's failure, so it goes to a zygote of this process's own
                     self._stop()
                     self.attached = False
-                raise
+            raise ZygoteError("the zygote stopped answering")
 
     def kill(self, pid: int) -> None:
         """Kill job ``pid``'s process group inside the zygote's sandbox."""
