@@ -428,6 +428,18 @@ def _mutated_module(m):
     return ns
 
 
+def _figure_numbers(fig) -> list[float]:
+    """What a drawn figure shows, as numbers: its number of axes and every line's, marker set's and bar's data."""
+    out = [float(len(fig.axes))]
+    for ax in fig.axes:
+        for line in ax.get_lines():
+            out += [len(line.get_xdata()), *np.asarray(line.get_xdata(), float), *np.asarray(line.get_ydata(), float)]
+        for coll in ax.collections:
+            out += [len(coll.get_offsets()), *np.asarray(coll.get_offsets(), float).ravel()]
+        out += [len(ax.patches), *[p.get_height() for p in ax.patches if hasattr(p, "get_height")]]
+    return out
+
+
 def test_every_mutant_names_a_rubric_item_and_changes_a_value():
     import reference.mistakes.signal_propagation as mod
 
@@ -445,6 +457,8 @@ def test_every_mutant_names_a_rubric_item_and_changes_a_value():
             np.ones(10), np.arange(10.0), 2.0, 0.3, 50, 3, np.random.default_rng(0))),
         "chi1_empirical": lambda ns: [ns["chi1_empirical"](2.0, 0.3, 50, np.random.default_rng(0))],
         "layer_gradient_norms": lambda ns: list(ns["layer_gradient_norms"](2.0, 0.3, 30, 4, np.random.default_rng(0))),
+        "_notebook_figure_d4": lambda ns: _figure_numbers(ns["_notebook_figure_d4"]()),
+        "_notebook_figure_d7": lambda ns: _figure_numbers(ns["_notebook_figure_d7"]()),
     }
     found = mistakes_in(mod)
     assert len(found) >= 15
@@ -455,7 +469,7 @@ def test_every_mutant_names_a_rubric_item_and_changes_a_value():
         assert m.feedback.endswith(".") and len(m.feedback) < 300, m.name
         mut = probes[m.replaces](_mutated_module(m))
         ref = probes[m.replaces](ref_ns)
-        assert not np.allclose(mut, ref, rtol=1e-6, atol=1e-9), m.name
+        assert len(mut) != len(ref) or not np.allclose(mut, ref, rtol=1e-6, atol=1e-9), m.name
 
 
 def test_rubric_points_and_functions_exist():
@@ -465,7 +479,13 @@ def test_rubric_points_and_functions_exist():
     assert {i for i, it in items.items() if it.get("visibility") == "public"} == {"D1", "D3", "D4"}
     for item in rubric["items"]:
         for check in item.get("checks", []):
-            assert hasattr(sp, check["function"]), check["function"]
+            # a check calls a function of the submission, or judges the executed notebook's figures
+            # against a reference drawing function
+            drawn = [s["notebook_figures"] for case in check.get("cases", []) for s in case.get("steps", [])
+                     if isinstance(s, dict) and "notebook_figures" in s]
+            for name in [check["function"]] if "function" in check else drawn:
+                assert hasattr(sp, name), name
+            assert "function" in check or drawn, check["name"]
     # the sheet's point is checked to 4 decimal places, as the catalogue says
     d1 = next(c for c in items["D1"]["checks"] if c["name"] == "q* at the sheet's point")
     assert d1["cases"][0]["args"] == [2.0, 0.3] and d1["compare"]["atol"] == 5.0e-5
