@@ -14,6 +14,7 @@ import argparse
 import dataclasses
 import hashlib
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -31,7 +32,11 @@ BUNDLE_JSON = "selfcheck.json"
 BUNDLE_NPZ = "selfcheck.npz"
 FORMAT = 2
 PACKAGE_DATA = Path("dlgrade_check") / "_bundle"
-"""Where the data lives in a release folder (the unpacked student package) and, below ``dlgrade_check``, in the wheel."""
+"""Where the data lived in a release folder before each assignment had a data package of its own (still read)."""
+DATA_PREFIX = "dlgrade_check_"
+"""The data package of an assignment: ``dlgrade_check_signal_propagation`` (:func:`data_package`)."""
+ENTRY_POINTS = "dlgrade_check.assignments"
+"""The entry-point group through which an installed data package names its assignment."""
 OPTIONS = Options(public_only=True, unsafe=True)
 """The student's own code on their own machine: whatever isolation the machine offers."""
 
@@ -40,13 +45,25 @@ class BundleError(ValueError):
     """A release bundle that is missing, damaged or made by another version of dlgrade."""
 
 
-def bundle_data_dir(bundle_dir: str | Path) -> Path:
-    """The folder holding ``selfcheck.json``: ``bundle_dir`` itself, or the student package inside a release folder."""
+def data_package(assignment: str) -> str:
+    """The import name of ``assignment``'s data package: ``signal-propagation`` -> ``dlgrade_check_signal_propagation``."""
+    return DATA_PREFIX + "_".join(re.findall(r"[a-z0-9]+", assignment.lower()))
+
+
+def data_dirs(bundle_dir: str | Path) -> list[Path]:
+    """Where ``selfcheck.json`` may be below a folder: itself, the data package of a release folder, the old layout."""
     bundle = Path(bundle_dir)
-    for d in (bundle, bundle / PACKAGE_DATA):
+    return [bundle, *sorted(d / "_bundle" for d in bundle.glob(f"{DATA_PREFIX}*") if d.is_dir()), bundle / PACKAGE_DATA]
+
+
+def bundle_data_dir(bundle_dir: str | Path) -> Path:
+    """The folder holding ``selfcheck.json``: ``bundle_dir`` itself, or the data package inside a release folder."""
+    bundle = Path(bundle_dir)
+    for d in data_dirs(bundle):
         if (d / BUNDLE_JSON).is_file():
             return d
-    raise BundleError(f"{bundle} is not a dlgrade release bundle (no {BUNDLE_JSON} in it or in {PACKAGE_DATA}/)")
+    raise BundleError(f"{bundle} is not a dlgrade release bundle (no {BUNDLE_JSON} in it or in "
+                      f"{DATA_PREFIX}*/_bundle/)")
 
 
 def load_bundle(bundle_dir: str | Path) -> tuple[Plan, FrozenKeys]:
@@ -138,6 +155,8 @@ def main(argv=None, *, prog: str = "check.py") -> int:
     ap.add_argument("notebook", help="your notebook (.ipynb), a .py module or a folder of notebooks")
     ap.add_argument("items", nargs="*", metavar="ITEM", help="only these items (default: every public item)")
     ap.add_argument("--bundle", required=True, help="the release bundle (folder)")
+    ap.add_argument("-a", "--assignment", help="which installed assignment (dlgrade-check, when several are installed "
+                                                "and the notebook does not say)")
     ap.add_argument("--json", action="store_true", help="the full result as JSON")
     args = ap.parse_args(argv)
     path = Path(args.notebook)

@@ -28,6 +28,10 @@ DEFERRED = {
     ("grader.pipeline.keys", "grader.authoring.skeleton"): "the student's bundle ships without authoring/",
     ("grader.pipeline.keys", "reference"): "only the TA's side has the reference; the bundle never calls it",
     ("grader.sandbox.supervisor", "grader.sandbox"): "looked up at call time, so tests can replace available_layers",
+    ("grader.sandbox.supervisor", "grader.sandbox.portable"): "portable extends the supervisor's job (macOS, Windows): "
+                                                              "imported at call time, a cycle otherwise",
+    ("grader.sandbox.worker.__main__", "grader.sandbox.worker.portable"): "the worker's start without memfd, prctl or "
+                                                                          "fork, loaded only in that mode",
     ("grader.student.checker", "grader.selfcheck"): "imported once the packages it needs are known to be installed",
     ("grader.student.cli", "grader.selfcheck"): "imported once the packages it needs are known to be installed",
 }

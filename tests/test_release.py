@@ -27,23 +27,42 @@ def bundle(tmp_path_factory):
     return build(get_rubric(ASSIGNMENT), tmp_path_factory.mktemp("bundle"))
 
 
+DATA_PKG = "dlgrade_check_signal_propagation"
+
+
 def _data(bundle: Path) -> dict:
-    return json.loads((bundle / "dlgrade_check" / "_bundle" / "selfcheck.json").read_text())
+    return json.loads((bundle / DATA_PKG / "_bundle" / "selfcheck.json").read_text())
 
 
 def _wheel(bundle: Path) -> Path:
+    """The shared checker's wheel (code only)."""
     (wheel,) = bundle.glob("dlgrade_check-*.whl")
+    return wheel
+
+
+def _data_wheel(bundle: Path) -> Path:
+    """The assignment's wheel (its public checks, no code)."""
+    (wheel,) = bundle.glob(f"{DATA_PKG}-*.whl")
     return wheel
 
 
 def test_bundle_layout(bundle):
     rubric = get_rubric(ASSIGNMENT)
     names = {p.name for p in bundle.iterdir()}
-    assert names == {"README.md", f"{ASSIGNMENT}.ipynb", "check.py", "dlgrade_check", _wheel(bundle).name}, names
+    assert names == {"README.md", f"{ASSIGNMENT}.ipynb", "check.py", "dlgrade_check", DATA_PKG, _wheel(bundle).name,
+                     _data_wheel(bundle).name}, names
+    assert sorted(p.name for p in bundle.glob("dlgrade_check*.whl")) == sorted([_wheel(bundle).name,
+                                                                                 _data_wheel(bundle).name])
     readme = (bundle / "README.md").read_text()
-    assert f"pip install {_wheel(bundle).name}" in readme and "whole set-up" in readme
-    assert 'check("D1")' in readme and "dlgrade-check" in readme
+    assert "pip install dlgrade_check*.whl" in readme and "whole set-up" in readme
+    assert _wheel(bundle).name in readme and _data_wheel(bundle).name in readme
+    assert 'check("D1")' in readme and "dlgrade-check" in readme and "-a signal-propagation" in readme
+    assert "macOS" in readme and "Windows" in readme and "Linux only" not in readme and "replaces this one" not in readme
     assert (bundle / f"{ASSIGNMENT}.ipynb").read_text() == skeleton.skeleton_path(rubric).read_text()
+    assert not (bundle / "dlgrade_check" / "_bundle").exists()  # the shared checker carries no assignment
+    assert sorted(p.name for p in (bundle / DATA_PKG).iterdir()) == ["__init__.py", "_bundle"]
+    init = (bundle / DATA_PKG / "__init__.py").read_text()
+    assert [type(n) for n in __import__("ast").parse(init).body] == [__import__("ast").Expr]  # a docstring, no code
 
 
 def test_bundle_holds_no_solution_and_no_hidden_item(bundle):
@@ -90,10 +109,11 @@ def _texts(bundle: Path):
     for f in bundle.rglob("*"):
         if f.is_file() and f.suffix in (".py", ".json", ".ipynb", ".md", ".txt"):
             yield str(f.relative_to(bundle)), f.read_text()
-    with zipfile.ZipFile(_wheel(bundle)) as z:
-        for name in z.namelist():
-            if not name.endswith((".npz", ".mat")):
-                yield f"wheel:{name}", z.read(name).decode()
+    for wheel in (_wheel(bundle), _data_wheel(bundle)):
+        with zipfile.ZipFile(wheel) as z:
+            for name in z.namelist():
+                if not name.endswith((".npz", ".mat")):
+                    yield f"{wheel.name}:{name}", z.read(name).decode()
 
 
 def test_bundle_and_wheel_hold_no_reference_or_mutant_code(bundle):
@@ -160,7 +180,7 @@ def test_bundle_holds_no_hidden_inputs_expected_values_or_mutant_outputs(bundle)
 
     secret = numbers(full, hidden_ids) - numbers(public, public_ids)
     assert len(secret) > 50, "the hidden items should have numbers of their own"
-    shipped = _bundle_floats(bundle / "dlgrade_check" / "_bundle")
+    shipped = _bundle_floats(bundle / DATA_PKG / "_bundle")
     leaked = secret & shipped
     assert not leaked, f"{len(leaked)} numbers of hidden items are in the bundle, e.g. {sorted(leaked)[:5]}"
     hidden_feedback = {text for i in hidden_ids for text in keys.feedback([i]).get(i, {}).values()}
@@ -169,9 +189,11 @@ def test_bundle_holds_no_hidden_inputs_expected_values_or_mutant_outputs(bundle)
     for name, text in _texts(bundle):
         assert not any(t in text for t in hidden_feedback), name
         assert not any(re.search(rf"\b{re.escape(n)}\b", text) for n in hidden_names), name
-    with zipfile.ZipFile(_wheel(bundle)) as z:
+    with zipfile.ZipFile(_data_wheel(bundle)) as z:
         for f in ("selfcheck.json", "selfcheck.npz"):
-            assert z.read(f"dlgrade_check/_bundle/{f}") == (bundle / "dlgrade_check" / "_bundle" / f).read_bytes()
+            assert z.read(f"{DATA_PKG}/_bundle/{f}") == (bundle / DATA_PKG / "_bundle" / f).read_bytes()
+    with zipfile.ZipFile(_wheel(bundle)) as z:  # the shared checker holds no assignment's numbers at all
+        assert not [n for n in z.namelist() if "_bundle" in n or n.endswith((".npz", ".mat"))]
 
 
 def _array_keys(call):
@@ -180,26 +202,61 @@ def _array_keys(call):
     return array_keys(call)
 
 
-def test_wheel_is_the_unpacked_package_with_its_real_dependencies(bundle):
-    wheel = _wheel(bundle)
-    data = _data(bundle)
-    assert wheel.name == f"dlgrade_check-{data['package_version']}-py3-none-any.whl"
-    assert re.fullmatch(r"\d+\.\d+\.\d+\+signal\.propagation\.v\d+\.k[0-9a-f]{8}", data["package_version"])
-    unpacked = {str(f.relative_to(bundle)): f.read_bytes() for f in (bundle / "dlgrade_check").rglob("*")
-                if f.is_file() and "__pycache__" not in f.parts}
+def _wheel_contents(wheel: Path):
+    """(files outside .dist-info, METADATA, entry_points.txt) of a wheel."""
     with zipfile.ZipFile(wheel) as z:
         files = {n: z.read(n) for n in z.namelist() if not n.split("/")[0].endswith(".dist-info")}
         dist = next(n.split("/")[0] for n in z.namelist() if n.split("/")[0].endswith(".dist-info"))
-        meta = z.read(f"{dist}/METADATA").decode()
-        entry = z.read(f"{dist}/entry_points.txt").decode()
-    assert files == unpacked
-    requires = sorted(re.findall(r"^Requires-Dist: (\S+)", meta, re.M))
-    assert requires == sorted(release.BASE_REQUIREMENTS)  # signal-propagation: numpy and scipy, no torch
+        return files, z.read(f"{dist}/METADATA").decode(), z.read(f"{dist}/entry_points.txt").decode()
+
+
+def _unpacked(bundle: Path, package: str) -> dict:
+    return {str(f.relative_to(bundle)): f.read_bytes() for f in (bundle / package).rglob("*")
+            if f.is_file() and "__pycache__" not in f.parts}
+
+
+def test_wheels_are_the_unpacked_packages_with_their_real_dependencies(bundle):
+    data = _data(bundle)
+    wheel, data_wheel = _wheel(bundle), _data_wheel(bundle)
+    assert data_wheel.name == f"{DATA_PKG}-{data['package_version']}-py3-none-any.whl"
+    assert wheel.name == f"dlgrade_check-{data['code_version']}-py3-none-any.whl"
+    assert re.fullmatch(r"\d+\.\d+\.\d+\+signal\.propagation\.v\d+\.k[0-9a-f]{8}", data["package_version"])
+    assert re.fullmatch(r"(\d+\.\d+\.\d+)\+c[0-9a-f]{9}", data["code_version"])
+    public = data["code_version"].split("+")[0]
+
+    files, meta, entry = _wheel_contents(wheel)
+    assert files == _unpacked(bundle, "dlgrade_check")
+    assert re.search(r"^Name: dlgrade-check$", meta, re.M)
+    assert sorted(re.findall(r"^Requires-Dist: (\S+)", meta, re.M)) == sorted(release.BASE_REQUIREMENTS)
     assert "dlgrade-check = dlgrade_check.cli:main" in entry
     for name, text in files.items():  # no import reaches the TA's grader; none of the reference at module level
         if name.endswith(".py"):  # (ReferenceKeys' function-level one is the TA's side, never called here)
             assert not re.search(r"^\s*(from|import) grader\b", text.decode(), re.M), name
             assert not re.search(r"^(from|import) reference\b", text.decode(), re.M), name
+
+    files, meta, entry = _wheel_contents(data_wheel)
+    assert files == _unpacked(bundle, DATA_PKG)
+    assert sorted(files) == [f"{DATA_PKG}/__init__.py", f"{DATA_PKG}/_bundle/selfcheck.json",
+                             f"{DATA_PKG}/_bundle/selfcheck.npz"]
+    assert re.search(r"^Name: dlgrade-check-signal-propagation$", meta, re.M)
+    # signal-propagation: numpy and scipy, which the checker brings; no torch
+    assert re.findall(r"^Requires-Dist: (\S+)", meta, re.M) == [f"dlgrade-check=={public}"]
+    assert entry.split() == ["[dlgrade_check.assignments]", "signal-propagation", "=", DATA_PKG]
+
+
+def test_the_checker_is_the_same_for_every_assignment(bundle, tmp_path):
+    other = build(get_rubric("learning-time"), tmp_path / "lt", wheel=False)
+    assert _unpacked(other, "dlgrade_check") == _unpacked(bundle, "dlgrade_check")
+    lt = json.loads((other / "dlgrade_check_learning_time" / "_bundle" / "selfcheck.json").read_text())
+    assert lt["code_version"] == _data(bundle)["code_version"] and lt["assignment"] == "learning-time"
+    assert not list(other.glob("*.whl"))
+    # a bundle written again over an older one (also the one-package layout before) keeps nothing of it
+    (other / "dlgrade_check" / "_bundle").mkdir()
+    (other / "dlgrade_check_old_thing").mkdir()
+    (other / "dlgrade_check-0.0.1+old-py3-none-any.whl").write_bytes(b"")
+    build(get_rubric("learning-time"), other, wheel=False)
+    assert not (other / "dlgrade_check" / "_bundle").exists() and not (other / "dlgrade_check_old_thing").exists()
+    assert not list(other.glob("*.whl"))
 
 
 @pytest.mark.parametrize("assignment,torch", [("dln-dynamics", True), ("linear-deep-learning", True),

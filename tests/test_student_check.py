@@ -17,6 +17,7 @@ from grader.pipeline.extract import extract
 from grader.pipeline.load import read_submission
 from grader.rubric import get_rubric
 from grader.student import Checker, Report, cli, deps, display
+from grader.student import checker as checker_module
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSIGNMENT = "signal-propagation"
@@ -126,6 +127,84 @@ def test_unknown_item_lists_the_public_ones(bundle, capsys):
     capsys.readouterr()
 
 
+def _install(site: Path, data_dir: Path, assignment: str) -> None:
+    """Lay out ``data_dir`` (a data package) in ``site`` as pip would: the package and its entry point."""
+    import shutil
+
+    pkg = "dlgrade_check_" + assignment.replace("-", "_")
+    shutil.copytree(data_dir, site / pkg / "_bundle")
+    (site / pkg / "__init__.py").write_text('"""data"""\n')
+    info = site / f"{pkg}-0.1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {pkg.replace('_', '-')}\nVersion: 0.1.0\n")
+    (info / "entry_points.txt").write_text(f"[dlgrade_check.assignments]\n{assignment} = {pkg}\n")
+
+
+@pytest.fixture
+def site(tmp_path, monkeypatch):
+    import importlib
+
+    d = tmp_path / "site"
+    d.mkdir()
+    monkeypatch.syspath_prepend(str(d))
+    yield d
+    importlib.invalidate_caches()
+
+
+def test_nothing_installed_says_what_to_install(site, capsys):
+    assert str(Checker()("D1")) == ("dlgrade_check: no assignment's self-check is installed; "
+                                    "pip install dlgrade_check*.whl (both wheels in your course's release bundle)")
+    assert "the self-check of backprop is not installed; for backprop, pip install dlgrade_check*.whl (both " \
+           "wheels in its release bundle)" in str(Checker("backprop")())
+    capsys.readouterr()
+
+
+def test_several_assignments_installed_side_by_side(bundle, site, tmp_path, capsys):
+    import importlib
+
+    from grader import selfcheck
+
+    assert selfcheck.ENTRY_POINTS == checker_module.ENTRY_POINTS
+    assert selfcheck.data_package(ASSIGNMENT) == "dlgrade_check_signal_propagation"
+    _install(site, selfcheck.bundle_data_dir(bundle), ASSIGNMENT)
+    other = _fake_bundle(tmp_path / "bp")
+    meta = json.loads((other / "selfcheck.json").read_text())
+    (other / "selfcheck.json").write_text(json.dumps({**meta, "assignment": "backprop", "items": [{"id": "B1"}]}))
+    _install(site, other, "backprop")
+    importlib.invalidate_caches()
+    assert list(checker_module.installed()) == ["backprop", ASSIGNMENT]
+    assert Checker(ASSIGNMENT).items == ["D1", "D3", "D4"] and Checker("backprop").items == ["B1"]
+    assert str(Checker()()) == ('dlgrade_check: the self-checks of backprop, signal-propagation are installed; '
+                                'name one: Checker("backprop")')
+    assert "not installed (installed: backprop, signal-propagation)" in str(Checker("dln-dynamics")())
+    capsys.readouterr()
+
+    # dlgrade-check finds the assignment from the notebook's metadata (the skeleton's), its name, or -a
+    nb = skeleton.build_notebook(get_rubric(ASSIGNMENT), solutions=True)
+    import nbformat
+
+    worked = tmp_path / "worked.ipynb"
+    worked.write_text(nbformat.writes(nb))
+    assert cli.main([str(worked), "D1", "--json"]) == 0
+    res = json.loads(capsys.readouterr().out)
+    assert res["assignment"] == ASSIGNMENT and [i["item_id"] for i in res["items"]] == ["D1"]
+    assert res["items"][0]["status"] == "passed"
+    nb.metadata.pop("dlgrade", None)
+    plain = tmp_path / "answers.ipynb"
+    plain.write_text(nbformat.writes(nb))
+    assert cli.main([str(plain), "D1"]) == 2
+    assert capsys.readouterr().err == ("dlgrade-check: the self-checks of backprop, signal-propagation are installed "
+                                       f"and {plain} does not say which it is; add -a ASSIGNMENT\n")
+    assert cli.main([str(tmp_path / "nowhere.ipynb")]) == 2
+    assert capsys.readouterr().err == f"dlgrade-check: {tmp_path / 'nowhere.ipynb'} does not exist\n"
+    named = tmp_path / "my_signal_propagation.ipynb"
+    named.write_text(nbformat.writes(nb))
+    assert cli.main([str(named), "D1", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["assignment"] == ASSIGNMENT
+    assert cli.main([str(plain), "-a", ASSIGNMENT, "D1", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["items"][0]["status"] == "passed"
+
+
 KERNEL = r'''
 import json, sys
 from IPython.core.interactiveshell import InteractiveShell
@@ -204,7 +283,7 @@ def test_checker_cell_without_dlgrade_check_only_says_so(monkeypatch, capsys):
     ns["check"]("D1")
     ns["check"].all()
     out = capsys.readouterr().out.splitlines()
-    assert out == ["the self-check is not installed: pip install dlgrade_check-*.whl (from the release bundle)"] * 2
+    assert out == ["the self-check is not installed: pip install dlgrade_check*.whl (from the release bundle)"] * 2
 
 
 def test_skeleton_states_each_functions_time_limit():

@@ -1,6 +1,8 @@
-"""The student's whole set-up is ``pip install dlgrade_check-*.whl``: in a fresh venv holding only the wheel and
-its declared dependencies, the reference-filled notebook scores full public marks and the skeleton zero, through
-``dlgrade-check``, ``python -m dlgrade_check``, ``Checker`` in a script and ``check("D1")`` cells run by a kernel.
+"""The student's whole set-up is ``pip install dlgrade_check*.whl`` in the release bundle's folder: in a fresh venv
+holding only the wheels and their declared dependencies, the reference-filled notebook scores full public marks and
+the skeleton zero, through ``dlgrade-check``, ``python -m dlgrade_check``, ``Checker`` in a script and ``check("D1")``
+cells run by a kernel. A second assignment's bundle installs beside the first (the shared checker wheel plus one
+data wheel each), and both checkers work in the same venv.
 
 Nothing of the checkout is visible there (other folder, no PYTHONPATH): neither ``grader`` nor ``reference``.
 """
@@ -21,6 +23,7 @@ from grader.rubric import get_rubric
 
 ASSIGNMENT = "signal-propagation"  # numpy + scipy: the venv needs no torch
 PUBLIC = ["D1", "D3", "D4"]
+SECOND = "learning-time"  # numpy + scipy too
 
 
 def _run(cmd, ok=(0,), **kw):
@@ -41,15 +44,25 @@ def _script(nb) -> str:
 def test_wheel_is_the_whole_setup(tmp_path):
     rubric = get_rubric(ASSIGNMENT)
     bundle = build(rubric, tmp_path / "bundle")
-    (wheel,) = bundle.glob("dlgrade_check-*.whl")
+    wheels = sorted(bundle.glob("dlgrade_check*.whl"))  # what `pip install dlgrade_check*.whl` there installs
+    assert [w.name.split("-")[0] for w in wheels] == ["dlgrade_check", "dlgrade_check_signal_propagation"]
     venv = tmp_path / "venv"
     _run([sys.executable, "-m", "venv", str(venv)])
     py, bindir = venv / "bin" / "python", venv / "bin"
     t0 = time.monotonic()
-    _run([str(py), "-m", "pip", "install", "-q", str(wheel)])
-    print(f"wheel {wheel.stat().st_size / 1024:.0f} KiB, installed with its dependencies in "
-          f"{time.monotonic() - t0:.0f} s")
+    _run([str(py), "-m", "pip", "install", "-q", *map(str, wheels)])
+    print(f"wheels {', '.join(f'{w.stat().st_size / 1024:.0f} KiB' for w in wheels)}, installed with their "
+          f"dependencies in {time.monotonic() - t0:.0f} s")
     _run([str(py), "-m", "pip", "check"])
+    # the next assignment's bundle, installed the same way into the same venv: both stay
+    second = build(get_rubric(SECOND), tmp_path / "bundle2")
+    wheels2 = sorted(second.glob("dlgrade_check*.whl"))
+    assert wheels2[0].name == wheels[0].name  # the same shared checker
+    _run([str(py), "-m", "pip", "install", "-q", *map(str, wheels2)], cwd=second)
+    _run([str(py), "-m", "pip", "check"])
+    listed = _run([str(py), "-m", "pip", "list", "--format", "json"]).stdout
+    names = sorted(d["name"] for d in json.loads(listed) if d["name"].startswith("dlgrade"))
+    assert names == ["dlgrade-check", "dlgrade-check-learning-time", "dlgrade-check-signal-propagation"], names
     work = tmp_path / "student"
     work.mkdir()
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "DLGRADE_COURSE")}
@@ -75,6 +88,19 @@ def test_wheel_is_the_whole_setup(tmp_path):
     assert "D3" in table and "D1 " not in table and "score 2 / 2" in table
     bad = _run([str(bindir / "dlgrade-check"), "nowhere.ipynb"], ok=(2,), cwd=work, env=env)
     assert bad.stderr == "dlgrade-check: nowhere.ipynb does not exist\n"
+
+    # the second assignment's checks in the same venv, through its own skeleton's metadata and -a
+    lt = get_rubric(SECOND)
+    (work / "lt.ipynb").write_text(nbformat.writes(skeleton.build_notebook(lt, solutions=True)))
+    res = json.loads(_run([str(bindir / "dlgrade-check"), "lt.ipynb", "--json"], cwd=work, env=env).stdout)
+    assert res["assignment"] == SECOND and res["items"], res
+    assert all(i["status"] == "passed" for i in res["items"]), res["items"]
+    res = json.loads(_run([str(bindir / "dlgrade-check"), "blank.ipynb", "-a", ASSIGNMENT, "--json"], cwd=work,
+                          env=env).stdout)
+    assert res["assignment"] == ASSIGNMENT and [i["points"] for i in res["items"]] == [0, 0, 0]
+    both = _run([str(py), "-c", "from dlgrade_check import Checker; a = Checker('signal-propagation'); "
+                 f"b = Checker({SECOND!r}); print(a.items, b.items, a.problem, b.problem)"], cwd=work, env=env).stdout
+    assert both.startswith(f"{PUBLIC} [") and both.rstrip().endswith("None None"), both
 
     # Checker driven by a script whose functions live in __main__
     (work / "worked.py").write_text(_script(worked))

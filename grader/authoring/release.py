@@ -5,30 +5,43 @@
     DIR/README.md                 how to install and use the self-check
     DIR/<assignment>.ipynb        the skeleton (its first cell sets up ``check``)
     DIR/<data files>              what the assignment's notebooks load
-    DIR/dlgrade_check-V-py3-none-any.whl
-                                  the student checker package: ``pip install`` it
-    DIR/dlgrade_check/            the same package, unpacked (``check.py`` and
+    DIR/dlgrade_check-V+cD-py3-none-any.whl
+                                  the shared checker ``dlgrade-check`` (code only, the
+                                  same for every assignment of one dlgrade version)
+    DIR/dlgrade_check_<assignment>-V-py3-none-any.whl
+                                  this assignment's public checks, ``dlgrade-check-<assignment>``
+                                  (data only; requires ``dlgrade-check==V``):
+                                  ``pip install dlgrade_check*.whl`` installs both
+    DIR/dlgrade_check/            the checker, unpacked (``check.py`` and
                                   ``dlgrade check --bundle DIR`` use it)
       __init__.py ...             ``Checker``, ``dlgrade-check`` (from grader/student/)
       _grader/                    the grader's allowlisted parts (:data:`BUNDLE_PARTS`)
+    DIR/dlgrade_check_<assignment>/  the assignment's data package, unpacked
+      __init__.py                 a docstring (no code)
       _bundle/selfcheck.json,npz  public items only: their calls, frozen expected
                                   values, the outputs of their known mutants and
                                   the feedback sentences; nothing of hidden items
       _bundle/<data files>
     DIR/check.py                  ``python check.py NOTEBOOK``: an alias of ``dlgrade-check``
 
-The package's imports are rewritten at build time (``grader.student`` becomes
-``dlgrade_check``, ``grader`` becomes ``dlgrade_check._grader``), so installing
-it never touches or shadows a TA's ``grader``. The wheel is built by setuptools
-through ``pip wheel`` (offline: the build needs setuptools, found here or on the
-package index pip is set up with) and declares what the student side really
-imports (:func:`requirements`). Nothing in the bundle imports ``reference``;
+Several assignments install side by side: each data wheel is a distribution
+of its own and names its assignment through the ``dlgrade_check.assignments``
+entry point, which ``Checker("signal-propagation")`` looks up; the code wheel
+is shared (a bundle of a later release replaces it, and the data's format is
+checked when it is read). The code package's imports are rewritten at build
+time (``grader.student`` becomes ``dlgrade_check``, ``grader`` becomes
+``dlgrade_check._grader``), so installing it never touches or shadows a TA's
+``grader``. The wheels are built by setuptools through ``pip wheel``
+(offline: the build needs setuptools, found here or on the package index pip
+is set up with) and declare what the student side really imports
+(:func:`requirements`). Nothing in the bundle imports ``reference``;
 ``tests/test_release.py`` proves that no solution code and no hidden item is in
-it or in the wheel.
+it or in the wheels.
 """
 from __future__ import annotations
 
 import ast
+import hashlib
 import importlib.metadata
 import importlib.util
 import json
@@ -48,7 +61,7 @@ from grader.model import Options
 from grader.pipeline import ReferenceKeys, make_plan
 from grader.pipeline.keys import freeze
 from grader.rubric import Rubric
-from grader.selfcheck import BUNDLE_JSON, BUNDLE_NPZ, FORMAT, PACKAGE_DATA
+from grader.selfcheck import BUNDLE_JSON, BUNDLE_NPZ, DATA_PREFIX, ENTRY_POINTS, FORMAT, data_package
 
 LAUNCHER = '''"""Self-check of {assignment}: python check.py YOUR_NOTEBOOK.ipynb [ITEM ...] (the same as dlgrade-check)."""
 import sys
@@ -69,17 +82,22 @@ This folder is the self-check of **{assignment}**: it runs the *public* items
 not and why (with the name of a known mistake when your answer matches one).
 The hidden items are graded after you submit.
 
-## Set up (once)
+## Set up (once per assignment)
+
+In this folder:
 
 ```bash
-pip install {wheel}
+pip install dlgrade_check*.whl
 ```
 
-That is the whole set-up (Python 3.10+ on Linux, Google Colab or WSL): it
-installs the checker and what it needs ({requires}). In Colab, upload the wheel
-and run `!pip install {wheel}` in a cell. A missing package is reported as one
-line naming it; `pip install` that package. Installing another assignment's
-wheel replaces this one (each is the package `dlgrade_check`).
+That installs both wheels of this folder, and is the whole set-up (Python 3.10+
+on Linux, macOS, Windows, Google Colab or WSL): `{code_wheel}` is the checker
+(the same for every assignment of the course) with what it needs ({requires}),
+and `{data_wheel}` the public checks of {assignment}. In Colab, upload both
+wheels and run `!pip install dlgrade_check*.whl` in a cell. A missing package
+is reported as one line naming it; `pip install` that package. The
+self-checks of other assignments install beside this one (each has a wheel of
+its own); a later bundle's checker wheel replaces the shared checker.
 
 ## In the notebook
 
@@ -105,17 +123,31 @@ failed, the reason in one sentence, and the known mistake if it matches one.
 ```bash
 dlgrade-check {assignment}.ipynb          # every public item
 dlgrade-check {assignment}.ipynb {first}        # one item
+dlgrade-check answers.ipynb -a {assignment}     # when several assignments are installed and the notebook does not say
 python -m dlgrade_check {assignment}.ipynb
-python check.py {assignment}.ipynb        # the same from this folder, without the wheel (the packages above needed)
+python check.py {assignment}.ipynb        # the same from this folder, without the wheels (the packages above needed)
 ```
 
 Exit code 0 when the check ran, 2 when it could not (the line printed says why).
 
-## Time limits
+## Time limits and isolation
 
 Each call of your functions has the time limit stated in the notebook under its
 exercise, and all calls of a notebook together may take {budget:g} s; the
-self-check uses the same limits as the grading.
+self-check uses the same limits as the grading. Your code runs in a separate
+process: on Linux in the grader's sandbox (bubblewrap where it is installed,
+else memory, CPU and file-size limits); on macOS with CPU, memory and
+file-size limits as far as macOS enforces them; on Windows with the time
+limits only. The last line of each result says which (`isolation: ...`).
+"""
+
+CODE_README = """# dlgrade-check
+
+The students' self-check of the course's assignments: `Checker("ASSIGNMENT")`
+and `check("ID")` in a notebook, `dlgrade-check NOTEBOOK` in a terminal. This
+wheel is the code; each assignment's release bundle adds that assignment's
+public checks as a wheel of its own (`pip install dlgrade_check*.whl` in the
+bundle's folder installs both).
 """
 
 # What of the grader package a bundle ships: an allowlist (what grader.selfcheck imports), so nothing
@@ -125,6 +157,8 @@ BUNDLE_PARTS = ("__init__.py", "model.py", "values.py", "selfcheck.py", "cli", "
                 "sandbox")
 _BUNDLE_IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc")
 PACKAGE = "dlgrade_check"
+DIST = "dlgrade-check"
+"""The shared code distribution; each assignment's data is ``dlgrade-check-<assignment>`` (:func:`data_dist`)."""
 STUDENT_SOURCE = Path(__file__).resolve().parents[1] / "student"
 """``grader/student``: the package that becomes ``dlgrade_check``."""
 RENAMES = (("grader.student", PACKAGE), ("grader", f"{PACKAGE}._grader"))
@@ -173,10 +207,16 @@ def build(rubric: Rubric, out_dir: str | Path, *, wheel: bool = True) -> Path:
             "uses": plan.uses, "requires": [_dist(r) for r in requires if r not in BASE_REQUIREMENTS],
             "package_version": version,
             "mistakes": mistakes, "items": frozen_items, "made": time.strftime("%Y-%m-%d")}
+    data_pkg = data_package(rubric.assignment)
     _remove_old(out)
     pkg = write_package(out / PACKAGE)
-    bundle = out / PACKAGE_DATA
-    bundle.mkdir()
+    code_ver = code_version(pkg)
+    data["code_version"] = code_ver
+    data_dir = out / data_pkg
+    bundle = data_dir / "_bundle"
+    bundle.mkdir(parents=True)
+    (data_dir / "__init__.py").write_text(f'"""The public self-check data of {rubric.assignment} for dlgrade_check '
+                                          '(no code: see _bundle/)."""\n')
     (bundle / BUNDLE_JSON).write_text(json.dumps(data, indent=1, allow_nan=True))
     np.savez_compressed(bundle / BUNDLE_NPZ, **arrays)
     shutil.copyfile(skeleton.skeleton_path(rubric), out / f"{rubric.assignment}.ipynb")
@@ -184,17 +224,48 @@ def build(rubric: Rubric, out_dir: str | Path, *, wheel: bool = True) -> Path:
         shutil.copyfile(f, out / f.name)
         shutil.copyfile(f, bundle / f.name)
     (out / "check.py").write_text(LAUNCHER.format(assignment=rubric.assignment))
-    wheel_name = f"{PACKAGE}-{version}-py3-none-any.whl"
+    code_wheel = f"{PACKAGE}-{code_ver}-py3-none-any.whl"
+    data_wheel = f"{data_pkg}-{version}-py3-none-any.whl"
     public = [i.id for i in plan.items if not i.manual]
     (out / "README.md").write_text(README.format(
-        title=rubric.title, assignment=rubric.assignment, public=", ".join(public) or "none", wheel=wheel_name,
-        first=public[0] if public else "ID", budget=rubric.limits.budget_s,
+        title=rubric.title, assignment=rubric.assignment, public=", ".join(public) or "none", code_wheel=code_wheel,
+        data_wheel=data_wheel, first=public[0] if public else "ID", budget=rubric.limits.budget_s,
         requires=", ".join(_dist(r) for r in requires)))
     if wheel:
-        built = build_wheel(pkg, out, version=version, requires=requires, rubric=rubric)
-        if built.name != wheel_name:
-            raise ReleaseError(f"the wheel was named {built.name}, expected {wheel_name}")
+        built = build_wheel(out, PYPROJECT_CODE.format(name=DIST, package=PACKAGE, version=code_ver,
+                                                       dependencies=json.dumps(list(BASE_REQUIREMENTS))),
+                            {PACKAGE: pkg}, CODE_README)
+        data_requires = [f"{DIST}=={public_version()}", *[r for r in requires if r not in BASE_REQUIREMENTS]]
+        built_data = build_wheel(out, PYPROJECT_DATA.format(
+            name=data_dist(rubric.assignment), package=data_pkg, version=version, assignment=rubric.assignment,
+            group=ENTRY_POINTS, dependencies=json.dumps(data_requires)), {data_pkg: data_dir},
+            (out / "README.md").read_text())
+        for got, want in ((built, code_wheel), (built_data, data_wheel)):
+            if got.name != want:
+                raise ReleaseError(f"the wheel was named {got.name}, expected {want}")
     return out
+
+
+def data_dist(assignment: str) -> str:
+    """``signal-propagation`` -> ``dlgrade-check-signal-propagation``: the distribution of its public checks."""
+    return data_package(assignment).replace("_", "-")
+
+
+def public_version() -> str:
+    """dlgrade's version (what the data wheels require of ``dlgrade-check``, any build of it)."""
+    try:
+        return importlib.metadata.version("dlgrade")
+    except importlib.metadata.PackageNotFoundError:
+        return "0.0.0"
+
+
+def code_version(pkg: Path) -> str:
+    """``0.1.0+c1a2b3c4d``: dlgrade's version and (PEP 440 local) a digest of the checker's files and
+    requirements, so a changed checker is a new version pip installs, and the same one is not reinstalled."""
+    h = hashlib.sha256(json.dumps(list(BASE_REQUIREMENTS)).encode())
+    for f in sorted(p for p in pkg.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        h.update(f.relative_to(pkg).as_posix().encode() + b"\0" + f.read_bytes() + b"\0")
+    return f"{public_version()}+c{h.hexdigest()[:9]}"
 
 
 def requirements(provided) -> list[str]:
@@ -225,22 +296,19 @@ def _dist(requirement: str) -> str:
 
 
 def student_version(rubric: Rubric, key_version: str) -> str:
-    """``0.1.0+signal.propagation.v1.k554b1394``: dlgrade's version, then (PEP 440 local) the assignment,
-    its rubric version and the key version, so a corrected release is a new version that pip installs."""
-    try:
-        base = importlib.metadata.version("dlgrade")
-    except importlib.metadata.PackageNotFoundError:
-        base = "0.0.0"
+    """``0.1.0+signal.propagation.v1.k554b1394`` (the data wheel's): dlgrade's version, then (PEP 440 local) the
+    assignment, its rubric version and the key version, so a corrected release is a new version that pip installs."""
+    base = public_version()
     local = ".".join(re.findall(r"[a-z0-9]+", rubric.assignment.lower()))
     return f"{base}+{local}.v{rubric.version}.k{key_version[:8]}"
 
 
 def _remove_old(out: Path):
     """What an earlier release wrote into ``out`` (also the layout before the wheel)."""
-    for old in [out / PACKAGE, out / "dlgrade_selfcheck"]:
+    for old in [out / PACKAGE, out / "dlgrade_selfcheck", *out.glob(f"{DATA_PREFIX}*")]:
         if old.is_dir() and not old.is_symlink():
             shutil.rmtree(old)
-    for old in [out / BUNDLE_JSON, out / BUNDLE_NPZ, *out.glob(f"{PACKAGE}-*.whl")]:
+    for old in [out / BUNDLE_JSON, out / BUNDLE_NPZ, *out.glob(f"{PACKAGE}*.whl")]:
         if old.is_file():
             old.unlink()
 
@@ -312,41 +380,61 @@ def write_package(pkg: Path) -> Path:
     return pkg
 
 
-PYPROJECT = """[build-system]
+PYPROJECT_CODE = """[build-system]
 requires = ["setuptools>=61"]
 build-backend = "setuptools.build_meta"
 
 [project]
 name = "{name}"
 version = "{version}"
-description = "Self-check of {assignment} (public items): check(\\"ID\\") in the notebook, dlgrade-check in a terminal"
+description = "The students' self-check of dlgrade assignments: check(\\"ID\\") in the notebook, dlgrade-check in a terminal"
 readme = "README.md"
 requires-python = ">=3.10"
 dependencies = {dependencies}
 
 [project.scripts]
-dlgrade-check = "{name}.cli:main"
+dlgrade-check = "{package}.cli:main"
 
 [tool.setuptools]
 include-package-data = false
 
 [tool.setuptools.packages.find]
-include = ["{name}", "{name}.*"]
+include = ["{package}", "{package}.*"]
+"""
+
+PYPROJECT_DATA = """[build-system]
+requires = ["setuptools>=61"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "{name}"
+version = "{version}"
+description = "Public self-check data of {assignment} for dlgrade-check (no code)"
+readme = "README.md"
+requires-python = ">=3.10"
+dependencies = {dependencies}
+
+[project.entry-points."{group}"]
+"{assignment}" = "{package}"
+
+[tool.setuptools]
+include-package-data = false
+packages = ["{package}"]
 
 [tool.setuptools.package-data]
-"{name}" = ["_bundle/*"]
+"{package}" = ["_bundle/*"]
 """
 
 
-def build_wheel(pkg: Path, out: Path, *, version: str, requires: list[str], rubric: Rubric) -> Path:
-    """Build the wheel of the package in ``pkg`` into ``out`` with setuptools (``pip wheel``, no download
-    when setuptools is installed here; else pip fetches it from its configured index)."""
+def build_wheel(out: Path, pyproject: str, packages: dict[str, Path], readme: str) -> Path:
+    """Build one wheel of ``packages`` (import name -> folder) with ``pyproject`` into ``out`` with setuptools
+    (``pip wheel``, no download when setuptools is installed here; else pip fetches it from its configured index)."""
     with tempfile.TemporaryDirectory(prefix="dlgrade-wheel-") as tmp:
         project = Path(tmp) / "project"
-        shutil.copytree(pkg, project / PACKAGE, ignore=_BUNDLE_IGNORE)
-        (project / "pyproject.toml").write_text(PYPROJECT.format(
-            name=PACKAGE, version=version, assignment=rubric.assignment, dependencies=json.dumps(requires)))
-        shutil.copyfile(out / "README.md", project / "README.md")
+        for name, src in packages.items():
+            shutil.copytree(src, project / name, ignore=_BUNDLE_IGNORE)
+        (project / "pyproject.toml").write_text(pyproject)
+        (project / "README.md").write_text(readme)
         dist = Path(tmp) / "dist"
         cmd = [sys.executable, "-m", "pip", "wheel", str(project), "--no-deps", "-q", "-w", str(dist)]
         if _has_setuptools():
@@ -356,7 +444,7 @@ def build_wheel(pkg: Path, out: Path, *, version: str, requires: list[str], rubr
             run = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=env, cwd=tmp)
         except (OSError, subprocess.TimeoutExpired) as exc:
             raise ReleaseError(f"the wheel could not be built ({type(exc).__name__}: {exc})") from None
-        wheels = sorted(dist.glob(f"{PACKAGE}-*.whl"))
+        wheels = sorted(dist.glob("*.whl"))
         if run.returncode != 0 or len(wheels) != 1:
             last = [ln for ln in (run.stderr or run.stdout).strip().splitlines() if ln.strip()][-1:] or ["no output"]
             raise ReleaseError(f"the wheel could not be built (pip wheel exited {run.returncode}: {last[0][:300]}); "

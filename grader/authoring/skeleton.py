@@ -23,13 +23,13 @@ from grader.rubric import Rubric, skeleton_dir
 # (a `try` that is not only imports) and the check cells (calls); where dlgrade_check is not installed,
 # as in the grader's sandbox, `check(...)` only says so.
 CHECKER_CELL = """\
-# Self-check of the public items: `pip install dlgrade_check-*.whl` from the release bundle, then run this cell.
+# Self-check of the public items: `pip install dlgrade_check*.whl` from the release bundle, then run this cell.
 try:
     from dlgrade_check import Checker
     check = Checker("{assignment}")
 except ImportError:
     def check(*items):
-        print("the self-check is not installed: pip install dlgrade_check-*.whl (from the release bundle)")
+        print("the self-check is not installed: pip install dlgrade_check*.whl (from the release bundle)")
     check.all = check
 """
 BEGIN = re.compile(r"^(\s*)### BEGIN SOLUTION\s*$")
@@ -123,7 +123,7 @@ def build_notebook(rubric: Rubric, *, source: str | None = None, solutions: bool
     public = [i.id for i in rubric.items if i.visibility == "public" and not i.manual]
     md(f"# {rubric.title}\n\n{rubric.intro}\n\n"
        "Check your work before you submit: install the self-check once from the release bundle your course "
-       "gave you (`pip install dlgrade_check-*.whl`), run the cell below, then the `check(...)` cell after "
+       "gave you (`pip install dlgrade_check*.whl`), run the cell below, then the `check(...)` cell after "
        "each public exercise; `check.all()` runs every public item, and "
        f"`dlgrade-check {rubric.assignment}.ipynb` does the same in a terminal. "
        "The grader runs your functions and the top-level code they need (imports, helpers, constants, "

@@ -23,6 +23,11 @@ Layers (each reported in every result):
 ``zygote``
     the worker was forked from a pre-loaded interpreter of this process
     (:mod:`grader.sandbox.zygote`) instead of starting afresh.
+
+Where memfd, prctl or fork are missing (macOS, Windows: the student's
+self-check), :mod:`grader.sandbox.portable` runs the job instead, in a spawned
+subprocess with the rlimits that system has; its one layer names them
+(``rlimits: cpu, memory (data), file size, memory (polled)`` or ``timeout only``).
 """
 from __future__ import annotations
 

@@ -139,6 +139,11 @@ def run_job(statements: list[dict], calls: list[dict], arrays: dict[str, np.ndar
         raise IsolationUnavailable(
             "bubblewrap (bwrap) is not usable here, so student code could read the answer keys. "
             "Install it (`apt-get install bubblewrap`) or pass --unsafe to grade without isolation.")
+    from grader.sandbox import portable
+
+    if "namespaces" not in layers and portable.needed():  # macOS, Windows: no memfd, prctl or fork here
+        return portable.run_job(statements, calls, arrays, aliases=aliases, data_files=data_files, limits=limits,
+                                timeouts=timeouts, groups=groups, uses=uses, cells=cells)
     data_files = tuple(str(f) for f in data_files)
     starter = None
     if use_zygote:
@@ -263,11 +268,15 @@ class _Job:
         """Why the execution of this worker's cells ended early (set by ``_run_once``)."""
         self.statements, self.calls, self.arrays, self.aliases = statements, calls, arrays, aliases
         self.limits, self.timeouts, self.groups, self.data_paths, self.uid = limits, timeouts, groups, data_paths, uid
-        self.out = os.memfd_create("dlgrade-stdout", os.MFD_CLOEXEC)
-        self.err = os.memfd_create("dlgrade-stderr", os.MFD_CLOEXEC)
+        self.out, self.err = self._open_outputs()
         self.reader_total = 0
         self.rss_kb = 0
         self.starter = None
+
+    @staticmethod
+    def _open_outputs():
+        """The worker's stdout and stderr: memfds (the portable job: temporary files)."""
+        return os.memfd_create("dlgrade-stdout", os.MFD_CLOEXEC), os.memfd_create("dlgrade-stderr", os.MFD_CLOEXEC)
 
     def close(self):
         for fd in (self.out, self.err):
@@ -461,7 +470,7 @@ class _Job:
                     stop = ("timeout", why)
                     break
                 except _Dead:
-                    status = _read_status(status_r, time.monotonic() + 5)
+                    status = self._read_status(status_r, time.monotonic() + 5)
                     self.rss_kb = max(self.rss_kb, int(status.get("rss_kb", 0) or 0))
                     stop = self._death_reason(status, where="in this cell")
                     break
@@ -490,6 +499,9 @@ class _Job:
             if stop is not None:
                 self.stopped = {"at": i, "kind": stop[0], "message": self.exec_stop}
         return stop
+
+    _read_status = staticmethod(lambda fd, deadline: _read_status(fd, deadline))
+    """The worker's exit status after it died mid-execution (the portable job waits for its process)."""
 
     def _budget_msg(self, deadline):
         if deadline >= self.job_deadline:

@@ -8,14 +8,19 @@ only once the packages it needs are known to be there.
 """
 from __future__ import annotations
 
+import importlib.metadata
+import importlib.util
 import json
 from pathlib import Path
 
 from grader.student import deps, display, live
 
-BUNDLE_DIR = Path(__file__).resolve().parent / "_bundle"
-"""The frozen public checks a released ``dlgrade_check`` carries (absent in the checkout)."""
-INSTALL = "pip install dlgrade_check-*.whl (the wheel in your course's release bundle)"
+ENTRY_POINTS = "dlgrade_check.assignments"
+"""The entry-point group of the assignments' data packages (``grader.selfcheck.ENTRY_POINTS``): the shared
+``dlgrade-check`` holds the code, and each assignment's ``dlgrade-check-<assignment>`` wheel its public checks."""
+INSTALL = "pip install dlgrade_check*.whl (both wheels in your course's release bundle)"
+INSTALL_OTHER = INSTALL.replace("your course's", "its")
+"""What to do for another assignment than the one installed."""
 
 
 class Problem(Exception):
@@ -54,10 +59,46 @@ class Report:
         return display.to_html(self.assignment, self.result, self.problem)
 
 
+def installed() -> dict[str, Path]:
+    """assignment -> the ``_bundle`` folder of its installed data package (found through entry points)."""
+    out: dict[str, Path] = {}
+    try:
+        eps = importlib.metadata.entry_points(group=ENTRY_POINTS)
+    except Exception:  # noqa: BLE001 - a broken distribution elsewhere must not stop the check
+        return out
+    for ep in eps:
+        try:
+            spec = importlib.util.find_spec(ep.value.split(":")[0].strip())
+        except (ImportError, ValueError):
+            continue
+        places = list(spec.submodule_search_locations or []) if spec is not None else []
+        found = next((Path(p) / "_bundle" for p in places if (Path(p) / "_bundle" / "selfcheck.json").is_file()), None)
+        if found is not None:
+            out.setdefault(ep.name, found)
+    return dict(sorted(out.items()))
+
+
+def installed_dir(assignment: str | None) -> Path:
+    """The installed data of ``assignment`` (None: the only one installed), or a :class:`Problem` saying why not."""
+    found = installed()
+    if assignment:
+        if assignment in found:
+            return found[assignment]
+        others = f" (installed: {', '.join(found)})" if found else ""
+        raise Problem(f"the self-check of {assignment} is not installed{others}; for {assignment}, "
+                      f"{INSTALL_OTHER}")
+    if len(found) == 1:
+        return next(iter(found.values()))
+    if not found:
+        raise Problem(f"no assignment's self-check is installed; {INSTALL}")
+    raise Problem(f"the self-checks of {', '.join(found)} are installed; name one: Checker(\"{next(iter(found))}\")")
+
+
 def read_meta(bundle: Path) -> dict:
     """assignment, public items and requirements of a bundle, read with the standard library only."""
-    from_dir = next((d for d in (bundle, bundle / "dlgrade_check" / "_bundle") if (d / "selfcheck.json").is_file()),
-                    None)
+    places = [bundle, *sorted(d / "_bundle" for d in bundle.glob("dlgrade_check_*") if d.is_dir()),
+              bundle / "dlgrade_check" / "_bundle"]
+    from_dir = next((d for d in places if (d / "selfcheck.json").is_file()), None)
     if from_dir is None:
         raise Problem(f"{bundle} holds no self-check data; {INSTALL}")
     try:
@@ -72,8 +113,10 @@ def read_meta(bundle: Path) -> dict:
 class Checker:
     """The public checks of one assignment, run on the functions this kernel defined.
 
-    ``Checker("signal-propagation")`` uses the checks installed with the
-    ``dlgrade_check`` wheel; ``bundle=DIR`` reads a release folder instead (TAs).
+    ``Checker("signal-propagation")`` uses the checks installed with that
+    assignment's wheel (several assignments can be installed side by side;
+    ``Checker()`` takes the only one); ``bundle=DIR`` reads a release folder
+    instead (TAs).
     ``check("D1")`` checks one item (or several: ``check("D1", "D3")``),
     ``check.all()`` (or ``check()``) every public item. Each call re-reads what
     the kernel has run so far and grades it in a sandboxed subprocess with the
@@ -96,12 +139,10 @@ class Checker:
         reason = deps.platform_problem()
         if reason:
             raise Problem(reason)
-        if bundle is None and not BUNDLE_DIR.is_dir():
-            raise Problem(f"this dlgrade_check holds no assignment; {INSTALL}")
-        meta = read_meta(Path(bundle) if bundle is not None else BUNDLE_DIR)
+        meta = read_meta(Path(bundle) if bundle is not None else installed_dir(self.assignment))
         if self.assignment and self.assignment != meta["assignment"]:
             raise Problem(f"the installed dlgrade_check is the self-check of {meta['assignment']}, not "
-                          f"{self.assignment}; for {self.assignment}, {INSTALL.replace('your course', 'its')}")
+                          f"{self.assignment}; for {self.assignment}, {INSTALL_OTHER}")
         self.assignment = meta["assignment"]
         self._meta = meta
         self.items = [i for i, manual in meta["items"] if not manual]

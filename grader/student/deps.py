@@ -38,8 +38,15 @@ def message(packages) -> str:
 
 
 def platform_problem() -> str | None:
-    """Why this machine cannot run the self-check, or None (the sandbox needs Linux: memfd, prctl)."""
-    if sys.platform.startswith("linux"):
-        return None
-    return (f"the self-check runs your code in a Linux sandbox and this is {sys.platform}; "
-            "use Google Colab, WSL or a Linux machine")
+    """Why this machine cannot run the self-check, or None.
+
+    Linux runs the grader's sandbox (bubblewrap where it works, else rlimits
+    with memfds and prctl); macOS and Windows a plain subprocess with the
+    rlimits the system has (Windows: time limits only), see
+    ``grader/sandbox/portable.py``. Only a Python that cannot start a
+    subprocess at all (Pyodide: JupyterLite in the browser) is refused.
+    """
+    if sys.platform in ("emscripten", "wasi"):
+        return (f"the self-check runs your code in a separate process, which {sys.platform} (JupyterLite, "
+                "Python in the browser) cannot start; use Jupyter on your machine or Google Colab")
+    return None

@@ -24,12 +24,16 @@ import builtins
 import ctypes
 import json
 import os
-import resource
 import signal
 import socket
 import sys
 import types
 import time
+
+try:
+    import resource
+except ImportError:  # Windows: only the portable start (``portable`` mode, worker/portable.py) runs there
+    resource = None
 
 from . import wire
 from .cells import run_cells
@@ -513,5 +517,9 @@ def boot(argv):
         zygote(spec)
     elif mode == "fresh":
         fresh(spec)
+    elif mode == "portable":
+        from .portable import start
+
+        start(spec, serve)
     else:
         raise SystemExit(f"unknown mode {mode!r}")

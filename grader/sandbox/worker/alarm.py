@@ -4,7 +4,9 @@ The alarm re-fires every :data:`REFIRE_S` until disarmed, so a bare
 ``except:`` (or ``except BaseException``) in the student's code cannot swallow
 the stop for good. Disarming is safe against the signal landing inside it.
 The supervisor's own deadlines stay the backstop for code that never returns
-to the interpreter (a long C call).
+to the interpreter (a long C call). Without ``SIGALRM`` (Windows: the
+student's self-check only) the alarm does nothing and those deadlines are the
+only limit.
 """
 from __future__ import annotations
 
@@ -20,7 +22,8 @@ class Alarm:
         self.exc_type = exc_type
         self.active = False
         self.message = ""
-        self.previous = signal.signal(signal.SIGALRM, self._fire)
+        self.supported = hasattr(signal, "SIGALRM") and hasattr(signal, "setitimer")
+        self.previous = signal.signal(signal.SIGALRM, self._fire) if self.supported else None
 
     def _fire(self, signum, frame):
         if self.active:
@@ -28,10 +31,14 @@ class Alarm:
 
     def arm(self, seconds: float, message: str) -> None:
         self.message = message
+        if not self.supported:
+            return
         self.active = True
         signal.setitimer(signal.ITIMER_REAL, max(seconds, 0.001), REFIRE_S)
 
     def disarm(self) -> None:
+        if not self.supported:
+            return
         while True:  # the signal may land between any two bytecodes, also in here
             try:
                 self.active = False
@@ -42,4 +49,5 @@ class Alarm:
 
     def close(self) -> None:
         self.disarm()
-        signal.signal(signal.SIGALRM, self.previous)
+        if self.supported:
+            signal.signal(signal.SIGALRM, self.previous)
