@@ -55,14 +55,62 @@ for l, ax in enumerate(axes.ravel()):
 plt.show()
 """,
     "backprop": """\
+import matplotlib.pyplot as plt
 import scipy.io
 data = scipy.io.loadmat("mnist_sevens_nines.mat")
+X_train, X_test = data["X_train"].astype(float), data["X_test"].astype(float)
+y_train, y_test = data["y_train"].astype(float), data["y_test"].astype(float)
 rng = np.random.default_rng(0)
+fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(9, 3.5))
 for scale in (0.01, 0.1):
     weights = init_weights(50, 50, scale, rng)
-    curves = train(data["X_train"], data["y_train"], data["X_test"], data["y_test"], weights,
-                   0.1 / data["X_train"].shape[1], 2000)
-    print(scale, curves["test_acc"][-1])
+    curves = train(X_train, y_train, X_test, y_test, weights, 0.1 / X_train.shape[1], 5000)
+    print(scale, curves["test_acc"][-1], best_stopping_iteration(curves["test_loss"]))
+    for part in ("train", "test"):
+        ax_loss.semilogy(curves[part + "_loss"], label=f"{part} {scale}")
+        ax_acc.plot(curves[part + "_acc"], label=f"{part} {scale}")
+ax_loss.set_xlabel("iteration"); ax_loss.legend(); ax_acc.set_xlabel("iteration"); ax_acc.set_ylabel("accuracy")
+plt.show()
+
+# part f: the phase portrait of the two-weight chain; part g: the balanced error
+w1, w2 = np.meshgrid(np.linspace(-3, 3, 100), np.linspace(-3, 3, 100))
+E = SIGMA_Y - 2 * SIGMA_YX * w1 * w2 + SIGMA_X * (w1 * w2) ** 2
+plt.figure(figsize=(5, 4))
+plt.contourf(w1, w2, E, levels=30); plt.colorbar(label="E")
+for w0 in EULER_STARTS:
+    traj = euler_trajectory(np.array(w0), SIGMA_Y, SIGMA_YX, SIGMA_X)
+    plt.plot(traj[:, 0], traj[:, 1], "w-")
+u = np.linspace(0.7, 3, 100)
+plt.plot(u, 2 / u, "r--"); plt.plot(-u, -2 / u, "r--"); plt.plot(0, 0, "rx")
+plt.xlabel("w1"); plt.ylabel("w2")
+plt.figure(figsize=(4, 3))
+w = np.linspace(0, 1.6, 200)
+for D in range(2, 7):
+    plt.plot(w, balanced_error(w, D, SIGMA_Y, SIGMA_YX, SIGMA_X), label=f"D={D}")
+plt.ylim(0, 6); plt.xlabel("w"); plt.ylabel("E(w)"); plt.legend()
+plt.show()
+""",
+    "dln-dynamics": """\
+import matplotlib.pyplot as plt
+rng = np.random.default_rng(0)
+std = np.sqrt(INIT_VARIANCE)
+w1 = rng.normal(0, std, (16, 4)); w2 = rng.normal(0, std, (7, 16)); w = rng.normal(0, std, (7, 4))
+modes = simulate_modes(w1, w2, w, DT, TAU, SIGMA_X, SIGMA_YX, N_STEPS)
+t = np.arange(N_STEPS + 1) * DT
+s = np.linalg.svd(SIGMA_YX, compute_uv=False)
+fig, axes = plt.subplots(1, 2, figsize=(9, 3.5), sharey=True)
+axes[0].plot(t, modes["deep"]); axes[0].plot(t, analytic_deep(t[:, None], s[None, :], A0, TAU), "k--")
+axes[1].plot(t, modes["shallow"]); axes[1].plot(t, analytic_shallow(t[:, None], s[None, :], B0, TAU), "k--")
+axes[0].set_title("deep"); axes[1].set_title("shallow"); axes[0].set_xlabel("t"); axes[1].set_xlabel("t")
+plt.show()
+
+# A8/A9: a deep linear and a deep ReLU network on the tree data (the sheet's 1000 epochs at lr 0.5)
+torch.manual_seed(0)
+features, items = DiffuseTreeSampler(100, 3, 4, 0.05, rng=rng).sample_data()
+for Net in (DeepLinearNetwork, DeepNonLinearNetwork):
+    net = Net(64, 100, [64, 128, 128])
+    loss_log, svs = train_network(net, nn.MSELoss(), torch.optim.SGD(net.parameters(), lr=0.5), 1000, items, features)
+    print(Net.__name__, loss_log[-1], convergence_epochs(svs, np.linalg.svd(features.T @ items, compute_uv=False))[:4])
 """,
 }
 

@@ -606,3 +606,43 @@ def _tree_singular_values(feature_dim, tree_depth, branching_factor, sample_epsi
     the data of :func:`_tree_targets`."""
     features = _tree_targets(feature_dim, tree_depth, branching_factor, sample_epsilon, seed)
     return np.linalg.svd(features.T, compute_uv=False)
+
+
+# --- the figure of A3-A5: the modes over time ------------------------------
+# As the figure item A5-figure finds them in a notebook's figures. Private, so not in the skeleton: a
+# student draws their own, in any style. The plotting helper is pure (numbers in, a ``Figure`` out, no
+# pyplot state); ``_notebook_figure_a5`` computes with the functions above and calls it.
+def _plot_modes(t, deep, shallow, deep_theory, shallow_theory):
+    """The deep and the shallow network's mode strengths against time, one axes each: the simulation
+    (columns of ``deep``, ``shallow``, solid) over eqs (4) and (5) (columns of ``deep_theory``,
+    ``shallow_theory``, dashed), one colour per mode."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(9.0, 3.6))
+    axes = fig.subplots(1, 2, sharey=True)
+    for ax, sim, theory, name in ((axes[0], deep, deep_theory, "deep, W2 W1"), (axes[1], shallow, shallow_theory,
+                                                                                "shallow, W")):
+        for k in range(sim.shape[1]):
+            ax.plot(t, sim[:, k], "-", color=f"C{k}", label=f"mode {k + 1}")
+            ax.plot(t, theory[:, k], "--", color=f"C{k}", lw=1)
+        ax.set_xlabel("t")
+        ax.set_title(f"{name} (solid: simulation, dashed: eq. {'4' if 'deep' in name else '5'})", fontsize=9)
+    axes[0].set_ylabel("singular value")
+    axes[0].legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def _notebook_figure_a5():
+    """A3-A5's figure: the sheet's run (Gaussian initial weights of variance 0.01, seed 0, dt = 0.1, 150
+    updates) over eqs (4) and (5) with a0 = b0 = 0.001."""
+    rng = np.random.default_rng(0)
+    std = np.sqrt(INIT_VARIANCE)
+    w1 = rng.normal(0.0, std, (HIDDEN_DIM, SIGMA_X.shape[0]))
+    w2 = rng.normal(0.0, std, (SIGMA_YX.shape[0], HIDDEN_DIM))
+    w = rng.normal(0.0, std, SIGMA_YX.shape)
+    modes = simulate_modes(w1, w2, w, DT, TAU, SIGMA_X, SIGMA_YX, N_STEPS)
+    t = np.arange(N_STEPS + 1) * DT
+    s = np.linalg.svd(SIGMA_YX, compute_uv=False)
+    return _plot_modes(t, modes["deep"], modes["shallow"], analytic_deep(t[:, None], s[None, :], A0, TAU),
+                       analytic_shallow(t[:, None], s[None, :], B0, TAU))

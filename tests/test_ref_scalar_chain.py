@@ -266,7 +266,10 @@ def test_initial_gradients_table():
 def test_scalar_chain_mutants_registered():
     names = {m.name: m for m in mistakes_in(ms)}
     assert set(names) == {"euler_trajectory__sequential_update",
-                          "balanced_gradient__shared_w_derivative"}
+                          "balanced_gradient__shared_w_derivative",
+                          "_notebook_figure_b12_phase__sequential_update",  # B12's figures (the notebook's)
+                          "_notebook_figure_b12_phase__no_trajectories",
+                          "_notebook_figure_b12_balanced__d_weights"}
     for m in names.values():
         assert m.name.startswith(m.replaces + "__") and hasattr(sc, m.replaces)
 

@@ -381,6 +381,59 @@ def _mnist_array(key, stride=1):
     return np.ascontiguousarray(load_mnist_sevens_nines()[key][:, ::stride])
 
 
+# ----------------------------------------------------------------------------
+# The learning curves of part b (B12), as the figure item B12-curves finds them in a notebook's figures.
+# Private, so not in the skeleton. The plotting helper is pure (numbers in, a ``Figure`` out); the
+# ``_notebook_figure_*`` function trains with the functions above and calls it.
+
+
+def _plot_learning_curves(runs):
+    """Loss (log scale) and accuracy against the iteration, train and test, for each run: ``runs`` maps a
+    name (the weight scale) to :func:`train`'s dict."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(9.0, 3.6))
+    ax_loss, ax_acc = fig.subplots(1, 2)
+    for k, (name, curves) in enumerate(runs.items()):
+        for part, style in (("train", "-"), ("test", "--")):
+            ax_loss.plot(curves[f"{part}_loss"], style, color=f"C{k}", label=f"{part}, {name}")
+            ax_acc.plot(curves[f"{part}_acc"], style, color=f"C{k}", label=f"{part}, {name}")
+    ax_loss.set_yscale("log")
+    ax_loss.set_xlabel("iteration")
+    ax_loss.set_ylabel("loss (1/2 sum of squares)")
+    ax_acc.set_xlabel("iteration")
+    ax_acc.set_ylabel("accuracy")
+    ax_acc.set_ylim(0.4, 1.01)
+    ax_loss.legend(fontsize=7)
+    ax_acc.legend(fontsize=7, loc="lower right")
+    fig.suptitle("Full-batch gradient descent, lr = 0.1 / P")
+    fig.tight_layout()
+    return fig
+
+
+def _sheet_data():
+    """The sheet's data as float arrays ``(X_train, y_train, X_test, y_test)``: from
+    ``mnist_sevens_nines.mat`` in the working directory, as a notebook loads it (``dlgrade validate`` runs
+    the figure functions in the sandbox), else the packaged copy (the grader's trusted side)."""
+    import os
+
+    keys = ("X_train", "y_train", "X_test", "y_test")
+    if os.path.exists("mnist_sevens_nines.mat"):
+        import scipy.io
+
+        mat = scipy.io.loadmat("mnist_sevens_nines.mat")
+        return [np.asarray(mat[k], dtype=np.float64) for k in keys]
+    return [_mnist_array(k).astype(np.float64) for k in keys]
+
+
+def _notebook_figure_b12_curves():
+    """B12's learning curves: the sheet's two runs (weight scales 0.01 and 0.1, 5000 iterations each, seed 0;
+    about a minute)."""
+    data = _sheet_data()
+    rng = np.random.default_rng(0)
+    return _plot_learning_curves({f"scale {s:g}": train_with_scale(*data, s, rng) for s in WEIGHT_SCALES})
+
+
 # ---- reference.scalar_chain
 """A deep scalar linear chain: error surface, fixed points, gradient flow, depth (B8-B11).
 
@@ -633,3 +686,74 @@ def initial_gradients(w0s, depths, sigma_y, sigma_yx, sigma_x):
     w = np.asarray(w0s, dtype=np.float64)[:, None]
     D = np.asarray(depths)[None, :]
     return 2.0 * (sigma_x * w ** (D - 1) - sigma_yx) * w ** (D - 2)
+
+
+# ----------------------------------------------------------------------------
+# The figures of part f and g (B12), as the figure items B12-phase and B12-balanced compare a notebook's
+# figures with them. Private, so not in the skeleton: a student draws their own, in any style. The plotting
+# helpers are pure (numbers in, a ``Figure`` out, no pyplot state, nothing computed inside); the
+# ``_notebook_figure_*`` functions compute with the functions above and call them. The grader calls those
+# (``{notebook_figures: _notebook_figure_b12_phase}``) for the reference's side and the report.
+
+
+def _plot_phase_portrait(w1, w2, E, trajectories, branches, saddle):
+    """The error surface ``E`` on the grid ``w1 x w2`` (filled contours), the trajectories (one curve each,
+    in order: the first curves of the figure, a dot at each start), the global minima (``branches``: the
+    two branches of the hyperbola, ``(n, 2)`` each) and the saddle (a point)."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(5.5, 4.6))
+    ax = fig.subplots()
+    cs = ax.contourf(w1, w2, E, levels=np.linspace(0.0, 20.0, 41), cmap="viridis", extend="max")
+    fig.colorbar(cs, ax=ax, label="E")
+    for k, traj in enumerate(trajectories):
+        ax.plot(traj[:, 0], traj[:, 1], "-", color=f"C{k + 1}", lw=1.8, label=f"from ({traj[0, 0]:g}, {traj[0, 1]:g})")
+        ax.plot(traj[0, 0], traj[0, 1], "o", color=f"C{k + 1}", ms=4)
+    for b in branches:
+        ax.plot(b[:, 0], b[:, 1], "--", color="r", lw=1, label="_minima")
+    ax.scatter([saddle[0]], [saddle[1]], marker="x", color="r", s=40, label="saddle", zorder=3)
+    ax.set_xlim(w1.min(), w1.max())
+    ax.set_ylim(w2.min(), w2.max())
+    ax.set_xlabel("$w_1$")
+    ax.set_ylabel("$w_2$")
+    ax.legend(fontsize=7, loc="lower left")
+    ax.set_title("Gradient flow on E (D = 3); dashed: the minima $w_1 w_2 = 2$", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def _notebook_figure_b12_phase():
+    """B12's phase portrait: E of the two-weight chain (D = 3), the minima and the saddle, and part f's three
+    Euler trajectories (dt = 0.01, 1000 steps)."""
+    g = np.linspace(-3.0, 3.0, 121)
+    w1, w2 = np.meshgrid(g, g)
+    E = SIGMA_Y - 2.0 * SIGMA_YX * w1 * w2 + SIGMA_X * (w1 * w2) ** 2
+    trajectories = [euler_trajectory(np.array(w0), SIGMA_Y, SIGMA_YX, SIGMA_X) for w0 in EULER_STARTS]
+    c = SIGMA_YX / SIGMA_X
+    u = np.linspace(c / 3.0, 3.0, 200)
+    branches = [np.column_stack([u, c / u]), np.column_stack([-u, -c / u])]
+    return _plot_phase_portrait(w1, w2, E, trajectories, branches, (0.0, 0.0))
+
+
+def _plot_balanced_errors(w, depths, errors):
+    """``E(w)`` of the balanced chain, one curve per depth (rows of ``errors``), labelled ``D = ...``."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(5.0, 4.0))
+    ax = fig.subplots()
+    for D, E in zip(depths, errors):
+        ax.plot(w, E, label=f"D = {D}")
+    ax.set_ylim(0.0, 12.0)
+    ax.set_xlabel("w (all D - 1 weights)")
+    ax.set_ylabel("E(w)")
+    ax.set_title("Balanced chain")
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def _notebook_figure_b12_balanced():
+    """B12's balanced-regime figure: ``E(w)`` for D = 2..6, w in [-1.5, 1.5]."""
+    w = np.linspace(-1.5, 1.5, 601)
+    depths = range(2, 7)
+    return _plot_balanced_errors(w, depths, [balanced_error(w, D, SIGMA_Y, SIGMA_YX, SIGMA_X) for D in depths])

@@ -84,8 +84,10 @@ def series(ax: dict) -> list[dict]:
         ok = np.isfinite(x) & np.isfinite(y)
         if ok.sum() >= 2:
             style = _str(line.get("linestyle"))
+            n = line.get("n")
             out.append({"x": x[ok], "y": y[ok], "label": _str(line.get("label")), "marker": _str(line.get("marker")),
-                        "linestyle": style, "drawn": style not in _NO_LINE})
+                        "linestyle": style, "drawn": style not in _NO_LINE,
+                        "n": int(n) if isinstance(n, int) and not isinstance(n, bool) and n >= x.size else x.size})
     return out
 
 
@@ -501,7 +503,8 @@ FORMS = {
 
 def notebook_series(figs: list[dict]) -> list[dict]:
     """Every drawn point set of every plot axes: lines (with a line style or markers only) and scatter sets,
-    each ``{x, y, where, label, n}`` (``where``: figure and axes, 1-based; ``fig``: the figure's index)."""
+    each ``{x, y, where, label, fig, n}`` (``where``: figure and axes, 1-based; ``fig``: the figure's index; ``n``:
+    the points drawn, before any downsampling by the capture)."""
     out = []
     for i, f in enumerate(figs):
         cell = f.get("cell")
@@ -512,7 +515,7 @@ def notebook_series(figs: list[dict]) -> list[dict]:
                 continue
             where = f"{fig_name}, axes {j + 1}"
             for c in series(ax):
-                out.append({"x": c["x"], "y": c["y"], "label": c["label"], "where": where, "fig": i})
+                out.append({"x": c["x"], "y": c["y"], "label": c["label"], "where": where, "fig": i, "n": c["n"]})
             for sc in ax.get("scatter", []) if isinstance(ax.get("scatter"), list) else []:
                 if not isinstance(sc, dict) or sc.get("visible", True) is False:
                     continue
@@ -522,8 +525,10 @@ def notebook_series(figs: list[dict]) -> list[dict]:
                 off = off.astype(float)
                 off = off[np.all(np.isfinite(off), axis=1)]
                 if off.shape[0] >= 2:
+                    n = sc.get("n")
                     out.append({"x": off[:, 0], "y": off[:, 1], "label": _str(sc.get("label")), "where": where,
-                                "fig": i})
+                                "fig": i, "n": int(n) if isinstance(n, int) and not isinstance(n, bool)
+                                and n >= off.shape[0] else off.shape[0]})
     return out
 
 
@@ -555,34 +560,11 @@ def _curve_fit(rx, ry, sx, sy, rtol, atol, min_points):
                                       "rel": rel, "n": int(inside.sum())}
 
 
-@comparator("figure_shows_curve", figures=True)
-def figure_shows_curve(got, expected, *, label="figure", forms=("xy", "yx", "x2y2", "y2x2"), rtol=0.03,
-                       atol=0.01, min_points=5, coverage=0.3, line=0, x_name="x", y_name="y") -> Comparison:
-    """Some axes of some figure shows the reference's curve: a line (drawn or markers only) or a scatter set
-    whose points lie on it, in one of the accepted ``forms`` (``xy``: as the reference draws it, ``yx``: axes
-    swapped, ``x2y2`` / ``y2x2``: both coordinates squared), on linear or log axes, with any other curves
-    beside it and in any figure.
-
-    The reference's curve (its ``line``-th curve, in data coordinates) must be a monotone function of x in
-    every accepted form. A student's point set matches when at least ``min_points`` of its points fall in
-    the reference's x range, each within ``rtol |y| + atol * (the reference's y span there)`` of the
-    reference curve (linearly interpolated between its samples; points outside its range are not judged),
-    and they span at least ``coverage`` of the reference's samples (so a stub of the curve is not it).
-    ``x_name``, ``y_name`` name the reference's coordinates in the sentences.
-    """
-    ref_figs = figure_list(expected)
-    ref_curves = [c for _, ax in plot_axes(ref_figs) for c in curves(ax)]
-    figs, fail = _notebook_figs(got, label)
-    if fail:
-        return fail
-    if not ref_curves:  # a mutant that draws no curve: the same as a notebook showing none
-        return Comparison.plain(False, 0.0, f"{label}: the expected figure shows no curve", ("no_curve",))
-    ref = ref_curves[int(line)]
+def _show_one(ref, cands, forms, rtol, atol, min_points, coverage):
+    """Whether some candidate shows the reference curve ``ref`` in one of ``forms``: ``(True, (cand, form,
+    info))`` for the first that does, else ``(False, best)`` with the closest (``None`` when no candidate has
+    ``min_points`` points in the reference's range)."""
     rx0, ry0 = ref["x"], ref["y"]
-    cands = notebook_series(figs)
-    if not cands:
-        return Comparison.plain(False, 0.0, f"{label}: no axes of the notebook's {len(figs)} figure(s) shows a "
-                                            "curve or points", ("no_curve",))
     best = None
     for form in forms:
         if form not in FORMS:
@@ -593,35 +575,89 @@ def figure_shows_curve(got, expected, *, label="figure", forms=("xy", "yx", "x2y
         if not np.all(np.diff(rx) > 0):
             raise ValueError(f"the reference curve is not a function of x in the form {form!r}")
         for c in cands:
-            fit = _curve_fit(rx, ry, c["x"], c["y"], float(rtol), float(atol), int(min_points))
+            fit = _curve_fit(rx, ry, c["x"], c["y"], rtol, atol, min_points)
             if fit is None:
                 continue
             err, covered, info = fit
-            if err <= 1.0 and covered >= float(coverage):
-                return Comparison.plain(True, 1.0, f"{label}: {c['where']} shows it "
-                                        f"({FORMS[form][1].format(x=x_name, y=y_name)}, {info['n']} points, "
-                                        f"worst {100 * info['rel']:.2g}% off)", ("figure", c["fig"]))
-            score = (covered < float(coverage), err)
+            if err <= 1.0 and covered >= coverage:
+                return True, (c, form, info)
+            score = (covered < coverage, err)
             if best is None or score < best[0]:
                 best = (score, c, form, info, covered)
+    return False, best
+
+
+@comparator("figure_shows_curve", figures=True)
+def figure_shows_curve(got, expected, *, label="figure", forms=("xy", "yx", "x2y2", "y2x2"), rtol=0.03,
+                       atol=0.01, min_points=5, coverage=0.3, line=0, lines=None, x_name="x",
+                       y_name="y") -> Comparison:
+    """Some axes of some figure shows the reference's curve: a line (drawn or markers only) or a scatter set
+    whose points lie on it, in one of the accepted ``forms`` (``xy``: as the reference draws it, ``yx``: axes
+    swapped, ``x2y2`` / ``y2x2``: both coordinates squared), on linear or log axes, with any other curves
+    beside it and in any figure.
+
+    The reference's curve (its ``line``-th curve, in data coordinates; ``lines``: several, each of which must
+    be shown, e.g. one per depth) must be a monotone function of x in every accepted form. A student's point
+    set matches when at least ``min_points`` of its points fall in the reference's x range, each within
+    ``rtol |y| + atol * (the reference's y span there)`` of the reference curve (linearly interpolated between
+    its samples; points outside its range are not judged), and they span at least ``coverage`` of the
+    reference's samples (so a stub of the curve is not it). ``x_name``, ``y_name`` name the reference's
+    coordinates in the sentences; a reference curve's label names it when several are asked for.
+    """
+    ref_figs = figure_list(expected)
+    ref_curves = [c for _, ax in plot_axes(ref_figs) for c in curves(ax)]
+    figs, fail = _notebook_figs(got, label)
+    if fail:
+        return fail
+    if not ref_curves:  # a mutant that draws no curve: the same as a notebook showing none
+        return Comparison.plain(False, 0.0, f"{label}: the expected figure shows no curve", ("no_curve",))
+    wanted = [int(line)] if lines is None else ([int(lines)] if isinstance(lines, int) else [int(k) for k in lines])
+    if any(not -len(ref_curves) <= k < len(ref_curves) for k in wanted):  # a mutant drawing fewer curves
+        return Comparison.plain(False, 0.0, f"{label}: the expected figure shows {len(ref_curves)} curve(s), "
+                                            f"fewer than the {len(wanted)} asked for", ("no_curve",))
+    cands = notebook_series(figs)
+    if not cands:
+        return Comparison.plain(False, 0.0, f"{label}: no axes of the notebook's {len(figs)} figure(s) shows a "
+                                            "curve or points", ("no_curve",))
+    several = len(wanted) > 1
+    shown, missing = [], []
+    for k in wanted:
+        ok, found = _show_one(ref_curves[k], cands, forms, float(rtol), float(atol), int(min_points),
+                              float(coverage))
+        (shown if ok else missing).append((k, found))
+    if not missing:
+        c, form, info = shown[0][1]
+        if several:
+            return Comparison.plain(True, 1.0, f"{label}: all {len(wanted)} expected curves shown (the first in "
+                                    f"{c['where']}, {FORMS[form][1].format(x=x_name, y=y_name)}, worst "
+                                    f"{100 * max(f[2]['rel'] for _, f in shown):.2g}% off)", ("figure", c["fig"]))
+        return Comparison.plain(True, 1.0, f"{label}: {c['where']} shows it "
+                                f"({FORMS[form][1].format(x=x_name, y=y_name)}, {info['n']} points, "
+                                f"worst {100 * info['rel']:.2g}% off)", ("figure", c["fig"]))
+    k, best = missing[0]
+    which = ""
+    if several:
+        lab = ref_curves[k]["label"]
+        which = (f"{len(missing)} of the {len(wanted)} expected curves not shown; for "
+                 + (f"{lab!r}" if lab and not lab.startswith("_") else f"curve {k + 1}") + ", ")
     if best is None:
-        return Comparison(False, 0.0, f"{label}: no axes shows a curve in the range of the expected one "
-                                      f"({len(cands)} curve(s) or point set(s) drawn, none with {int(min_points)} "
-                                      "points on it)", ("no_curve",),
-                          f"{label}: no axes shows the expected curve ({len(cands)} other curve(s) drawn)")
+        msg = (f"{label}: {which}no axes shows a curve in the range of the expected one "
+               f"({len(cands)} curve(s) or point set(s) drawn, none with {int(min_points)} points on it)")
+        return Comparison(False, 0.0, msg, ("no_curve",),
+                          f"{label}: {which}no axes shows the expected curve ({len(cands)} other curve(s) drawn)")
     (short, err), c, form, info, covered = best
     fx_name, fy_name = {"xy": (x_name, y_name), "yx": (y_name, x_name), "x2y2": (f"{x_name}^2", f"{y_name}^2"),
                         "y2x2": (f"{y_name}^2", f"{x_name}^2")}[form]
     if err <= 1.0 and short:
-        msg = (f"{label}: {c['where']} follows the expected curve, but only over {100 * covered:.0f}% of it "
+        msg = (f"{label}: {which}{c['where']} follows the expected curve, but only over {100 * covered:.0f}% of it "
                f"(at least {100 * float(coverage):.0f}% needed)")
         return Comparison(False, 0.0, msg, ("short",), msg)
-    msg = (f"{label}: no axes shows a curve close to the expected one; the closest ({c['where']}"
+    msg = (f"{label}: {which}no axes shows a curve close to the expected one; the closest ({c['where']}"
            + (f", {c['label']!r}" if c["label"] and not c["label"].startswith("_") else "")
            + f", read as {fy_name} against {fx_name}) is off by {100 * info['rel']:.2g}% at {fx_name} = "
            f"{fmt(info['x'])} ({fy_name} = {fmt(info['got'])}, expected {fmt(info['expected'])}; "
            f"tolerance rtol={float(rtol):g}, atol={float(atol):g} of the y span)")
-    hint = (f"{label}: no axes shows a curve close to the expected one; the closest ({c['where']}) is off by "
+    hint = (f"{label}: {which}no axes shows a curve close to the expected one; the closest ({c['where']}) is off by "
             f"a clear margin at {fx_name} = {fmt(info['x'])} ({fy_name} {relative(info['got'], info['expected'])})")
     return Comparison(False, 0.0, msg, ("off",), hint)
 
@@ -689,35 +725,52 @@ def figure_histogram_count(got, expected, *, label="histograms", n=2, min_bins=5
 
 
 @comparator("figure_paths_end", figures=True)
-def figure_paths_end(got, expected, *, label="trajectories", atol=0.05, rtol=0.02, forms=("xy", "yx")) -> Comparison:
-    """Each of the reference's curves (trajectories) is drawn: some point set of the figures starts where it
+def figure_paths_end(got, expected, *, label="trajectories", atol=0.05, rtol=0.02, forms=("xy", "yx"),
+                     lines=None) -> Comparison:
+    """Each of the reference's curves (trajectories; ``lines``: the indices of those among its curves, e.g.
+    not the curve of fixed points beside them) is drawn: some point set of the figures starts where it
     starts and ends where it ends (within ``atol + rtol |coordinate|``), as drawn or with the axes swapped
     (``forms``). Dense paths drawn with fewer points still match: only the two ends are compared."""
     refs = [c for _, ax in plot_axes(figure_list(expected)) for c in curves(ax)]
+    if lines is not None:
+        idx = [int(lines)] if isinstance(lines, int) else [int(k) for k in lines]
+        refs = [refs[k] for k in idx if -len(refs) <= k < len(refs)]
     figs, fail = _notebook_figs(got, label)
     if fail:
         return fail
     if not refs:
         return Comparison.plain(False, 0.0, f"{label}: the expected figure shows no trajectory", ("no_curve",))
     cands = notebook_series(figs)
-    missing = []
+
+    def ends_of(c):
+        return np.array([[c["x"][0], c["y"][0]], [c["x"][-1], c["y"][-1]]])
+
+    missing, started, fig = [], 0, None
     for k, r in enumerate(refs):
-        ends = np.array([[r["x"][0], r["y"][0]], [r["x"][-1], r["y"][-1]]])
-        ok = False
+        ends = ends_of(r)
+        ok = starts = False
         for form in forms:
             e = ends if form == "xy" else ends[:, ::-1]
             tol = float(atol) + float(rtol) * np.abs(e)
             for c in cands:
-                have = np.array([[c["x"][0], c["y"][0]], [c["x"][-1], c["y"][-1]]])
-                if np.all(np.abs(have - e) <= tol):
+                close = np.all(np.abs(ends_of(c) - e) <= tol, axis=1)
+                starts |= bool(close[0])
+                if np.all(close):
                     ok = True
+                    fig = c["fig"] if fig is None else fig
                     break
             if ok:
                 break
+        started += starts
         if not ok:
             missing.append(k)
     if not missing:
-        return Comparison.plain(True, 1.0, f"{label}: all {len(refs)} drawn, each ending where expected")
+        return Comparison.plain(True, 1.0, f"{label}: all {len(refs)} drawn, each ending where expected",
+                                ("figure", fig))
+    if not started:  # nothing starts where a trajectory starts: none is drawn
+        msg = (f"{label}: none of the {len(refs)} drawn: no curve of the notebook's figures starts at "
+               + ", ".join(f"({fmt(r['x'][0])}, {fmt(r['y'][0])})" for r in refs))
+        return Comparison.plain(False, 0.0, msg, ("no_curve",))
     r = refs[missing[0]]
     msg = (f"{label}: {len(missing)} of {len(refs)} not drawn; none of the {len(cands)} curve(s) goes from "
            f"({fmt(r['x'][0])}, {fmt(r['y'][0])}) to ({fmt(r['x'][-1])}, {fmt(r['y'][-1])})")
@@ -750,3 +803,112 @@ def figure_curve_lengths(got, expected, *, label="curves", n=1, lengths=(2,)) ->
         return Comparison.plain(True, 1.0, f"{label}: {k} curve(s) of {sizes} points drawn")
     return Comparison.plain(False, 0.0, f"{label}: {k} curve(s) of {sizes} points drawn, expected at least {int(n)}",
                             ("curves", min(k, 1)))
+
+
+def _is_iteration_axis(x: np.ndarray, min_length: int) -> bool:
+    """``x`` counts iterations (or epochs): non-negative integers, increasing, reaching ``min_length - 1``
+    (``plt.plot(curve)`` draws against 0, 1, ...; a subsampled curve against every k-th iteration)."""
+    return bool(x.size >= 2 and x[0] >= 0 and np.all(np.diff(x) > 0) and np.all(np.abs(x - np.round(x)) < 1e-9)
+                and x[-1] >= min_length - 1)
+
+
+def learning_curves(figs: list[dict], min_length: int = 50) -> list[dict]:
+    """The learning curves the figures show: every point set of at least ``min_length`` points drawn against
+    the iteration (see :func:`_is_iteration_axis`), classified by what it shows. ``accuracy``: values in
+    [0, 1] (or in [0, 100], percent) that end higher than they start and at 70 % or more; ``loss``: other
+    non-negative values that end lower than they start. ``{kind, where, fig, n}``."""
+    out = []
+    for c in notebook_series(figs):
+        x, y = c["x"], c["y"]
+        if c["n"] < int(min_length) or not _is_iteration_axis(x, int(min_length)) or np.any(y < 0):
+            continue
+        top = 1.0 if y.max() <= 1.0 else 100.0
+        if y.max() <= top and y[-1] > y[0] and y[-1] >= 0.7 * top:
+            kind = "accuracy"
+        elif y[-1] < y[0]:
+            kind = "loss"
+        else:
+            continue
+        out.append({"kind": kind, "where": c["where"], "fig": c["fig"], "n": c["n"]})
+    return out
+
+
+@comparator("figure_learning_curves", expects="nothing", figures=True)
+def figure_learning_curves(got, expected, *, label="learning curves", n_loss=1, n_accuracy=1,
+                           min_length=50) -> Comparison:
+    """At least ``n_loss`` loss curves and ``n_accuracy`` accuracy curves of at least ``min_length`` points
+    drawn against the iteration, anywhere in the figures (:func:`learning_curves`): whatever the notebook's
+    run length, a subsampled curve, a log scale, train and test in one axes or apart."""
+    figs, fail = _notebook_figs(got, label)
+    if fail:
+        return fail
+    found = learning_curves(figs, int(min_length))
+    counts = {k: sum(1 for f in found if f["kind"] == k) for k in ("loss", "accuracy")}
+    need = {"loss": int(n_loss), "accuracy": int(n_accuracy)}
+    runs = sorted({f["n"] for f in found})
+    have = (f"{counts['loss']} loss curve(s) and {counts['accuracy']} accuracy curve(s) against the iteration"
+            + (f" ({' or '.join(str(r) for r in runs[:4])} points)" if runs else ""))
+    missing = tuple(k for k in ("loss", "accuracy") if counts[k] < need[k])
+    if not missing:
+        return Comparison.plain(True, 1.0, f"{label}: {have}", ("figure", found[0]["fig"]))
+    want = " and ".join(f"{need[k]} {k}" for k in ("loss", "accuracy") if need[k])
+    msg = (f"{label}: {have}, expected at least {want} curve(s) of {int(min_length)} points or more (a loss: "
+           "non-negative, lower at the end; an accuracy: a fraction or percentage that rises to 70 % or more)")
+    return Comparison.plain(False, 0.0, msg, ("missing", missing, tuple(min(counts[k], 1) for k in missing)))
+
+
+SHAPES = ("sigmoidal", "exponential")
+
+
+def mode_curves(figs: list[dict], values, rtol: float = 0.05, min_points: int = 10, windows: int = 60) -> list[dict]:
+    """The mode-strength curves the figures show: point sets of at least ``min_points`` points that, sorted
+    by x, rise by at least half their final value to within ``rtol`` of one of ``values`` (a singular value
+    the mode learns). Each is ``sigmoidal`` (a plateau, then a rise: steepest after 30 % of its rise, as the
+    deep network's logistic a(t), steepest at half) or ``exponential`` (steepest in the first 30 % of its
+    rise, as the shallow network's b(t), steepest at the start), read on ``windows`` equal steps of x.
+    ``{shape, value, where, fig, at}`` (``at``: the fraction of the rise where it is steepest)."""
+    vals = np.asarray([float(v) for v in values], dtype=float)
+    out = []
+    for c in notebook_series(figs):
+        x, y = _sorted_unique(c["x"], c["y"])
+        if x.size < int(min_points) or not x[-1] > x[0]:
+            continue
+        y0, y1 = float(y[0]), float(y[-1])
+        near = np.abs(vals - y1) <= float(rtol) * np.abs(vals)
+        if not near.any() or not y1 - y0 >= 0.5 * abs(y1):
+            continue
+        grid = np.linspace(x[0], x[-1], int(windows) + 1)
+        yi = np.interp(grid, x, y)
+        k = int(np.argmax(np.diff(yi)))
+        at = float(((yi[k] + yi[k + 1]) / 2 - y0) / (y1 - y0))
+        out.append({"shape": "sigmoidal" if at >= 0.3 else "exponential", "value": float(vals[near][0]),
+                    "where": c["where"], "fig": c["fig"], "at": at})
+    return out
+
+
+@comparator("figure_mode_curves", expects="nothing", figures=True)
+def figure_mode_curves(got, expected, *, label="mode curves", values, sigmoidal=0, exponential=0, rtol=0.05,
+                       min_points=10) -> Comparison:
+    """At least ``sigmoidal`` sigmoidal and ``exponential`` exponential mode curves anywhere in the figures
+    (:func:`mode_curves`): the deep network's modes learn with a plateau and a sudden rise, the shallow
+    network's relax exponentially; each curve must end within ``rtol`` of one of ``values`` (the singular
+    values of the data), against time or the step, simulated or analytic."""
+    figs, fail = _notebook_figs(got, label)
+    if fail:
+        return fail
+    found = mode_curves(figs, values, float(rtol), int(min_points))
+    counts = {s: sum(1 for f in found if f["shape"] == s) for s in SHAPES}
+    need = {"sigmoidal": int(sigmoidal), "exponential": int(exponential)}
+    have = f"{counts['sigmoidal']} sigmoidal and {counts['exponential']} exponential mode curve(s) drawn"
+    if found:
+        ends = sorted({f["value"] for f in found}, reverse=True)
+        have += f" (ending at {', '.join(fmt(v) for v in ends)})"
+    missing = tuple(s for s in SHAPES if counts[s] < need[s])
+    if not missing:
+        first = next((f for f in found if need[f["shape"]]), found[0] if found else None)
+        return Comparison.plain(True, 1.0, f"{label}: {have}", ("figure", first["fig"]) if first else ())
+    want = " and ".join(f"{need[s]} {s}" for s in SHAPES if need[s])
+    msg = (f"{label}: {have}, expected at least {want} (a curve rising to within {100 * float(rtol):g}% of a "
+           "singular value of the data: sigmoidal, a plateau then a rise, for the deep network; exponential, "
+           "steepest at the start, for the shallow one)")
+    return Comparison.plain(False, 0.0, msg, ("missing", missing, tuple(min(counts[s], 1) for s in missing)))

@@ -51,9 +51,10 @@ def grade_submission(sub: Submission, plan: Plan, keys: KeyProvider, opts: Optio
     t0 = time.perf_counter()
     budget_end = time.monotonic() + plan.limits.budget_s
     ids = [i.id for i in plan.items]
-    feedback = keys.feedback(ids) if opts.name_mistakes else {}
-    mutant_keys = keys.mutants(ids) if opts.name_mistakes else {}
-    key = keys.expected(ids)
+    keyed = keyed_items(plan, opts.mode)
+    feedback = keys.feedback(keyed) if opts.name_mistakes else {}
+    mutant_keys = keys.mutants(keyed) if opts.name_mistakes else {}
+    key = keys.expected(keyed)
     full = full_items(plan, opts.mode)
     ex_all = extraction if extraction is not None and not full else \
         extract(sub, plan.roots, aliases=plan.aliases, known=plan.provided_names)
@@ -134,6 +135,14 @@ def full_items(plan: Plan, mode: str) -> set[str]:
     if mode == "auto":
         return {i.id for i in plan.items if i.needs == "full" and i.auto}
     return set()
+
+
+def keyed_items(plan: Plan, mode: str) -> list[str]:
+    """The items whose answer keys grading under ``mode`` needs: all but the ``needs: full`` items the mode
+    does not run (slice mode's, and ``auto: false`` ones in ``auto``), whose keys may be slow to build (B12's
+    reference figure trains the sheet's two 5000-iteration runs)."""
+    full = full_items(plan, mode)
+    return [i.id for i in plan.items if not (i.needs == "full" and i.id not in full)]
 
 
 def not_graded_in_mode(item, mode: str):
@@ -301,7 +310,7 @@ def failed_submission(path: str | Path, rubric: Rubric, opts: Options, reason: s
 def prepare_keys(rubric: Rubric, opts: Options) -> None:
     """Compute (or load) the plan and every answer key a batch under ``opts`` needs, once, into the cache."""
     keys = ReferenceKeys(rubric, full=opts.full)
-    ids = [i.id for i in make_plan(rubric, opts, keys).items]
+    ids = keyed_items(make_plan(rubric, opts, keys), opts.mode)
     keys.expected(ids)
     if opts.name_mistakes:
         keys.mutants(ids)

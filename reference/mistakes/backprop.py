@@ -8,7 +8,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from reference.backprop import N_INPUT, accuracy, forward, gradients
+from reference.backprop import (  # noqa: F401  (used by the mutant bodies)
+    N_INPUT,
+    WEIGHT_SCALES,
+    _plot_learning_curves,
+    _sheet_data,
+    accuracy,
+    forward,
+    gradients,
+    train_with_scale,
+)
 from reference.mistakes import mistake
 
 
@@ -104,3 +113,36 @@ def train__records_after_update(X_train, Y_train, X_test, Y_test, weights, lr, n
             curves[f"{name}_loss"][k] = 0.5 * float(np.sum((Y - yhat) ** 2))
             curves[f"{name}_acc"][k] = accuracy(yhat, Y)
     return curves
+
+
+# ----------------------------------------------------------------------------
+# B12-curves: the notebook's learning curves (each mutant is the figure a notebook with that mistake draws;
+# short runs: the check reads what a curve shows, not its numbers)
+
+
+@mistake(item="B12-curves", replaces="_notebook_figure_b12_curves",
+         feedback="Your notebook draws loss curves but no accuracy curve against the iteration: plot "
+                  "train_acc and test_acc from train (fractions in [0, 1]) beside the losses.")
+def _notebook_figure_b12_curves__no_accuracy():
+    data = _sheet_data()
+    rng = np.random.default_rng(0)
+    runs = {f"scale {s:g}": train_with_scale(*data, s, rng, n_iter=100) for s in WEIGHT_SCALES}
+    for curves in runs.values():
+        curves["train_acc"] = curves["test_acc"] = np.full(0, np.nan)
+    return _plot_learning_curves(runs)
+
+
+@mistake(item="B12-curves", replaces="_notebook_figure_b12_curves",
+         feedback="Your notebook draws no learning curves: plot the loss and the accuracy (train and test) "
+                  "against the iteration, all n_iter + 1 entries of what train returns, in a cell that runs.")
+def _notebook_figure_b12_curves__no_curves():
+    from matplotlib.figure import Figure
+
+    data = _sheet_data()
+    rng = np.random.default_rng(0)
+    final = [train_with_scale(*data, s, rng, n_iter=20)["test_acc"][-1] for s in WEIGHT_SCALES]
+    fig = Figure(figsize=(4.0, 3.0))
+    ax = fig.subplots()
+    ax.bar([str(s) for s in WEIGHT_SCALES], final)
+    ax.set_ylabel("final test accuracy")
+    return fig

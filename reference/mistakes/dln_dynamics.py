@@ -15,6 +15,20 @@ import numpy as np
 import torch
 from torch import nn
 
+from reference.dln_dynamics import (  # noqa: F401  (used by the A5-figure mutant bodies)
+    A0,
+    B0,
+    DT,
+    HIDDEN_DIM,
+    INIT_VARIANCE,
+    N_STEPS,
+    SIGMA_X,
+    SIGMA_YX,
+    TAU,
+    analytic_deep,
+    analytic_shallow,
+    simulate_modes,
+)
 from reference.mistakes import mistake
 
 # --- A1 ----------------------------------------------------------------------
@@ -311,3 +325,48 @@ def convergence_epochs__never_is_zero(singular_values, s, frac=0.9):
     curves = np.asarray(singular_values, dtype=float)
     reached = curves >= frac * np.asarray(s, dtype=float)
     return np.argmax(reached, axis=0).astype(int)
+
+
+# --- A5-figure: the notebook's mode plot (each mutant is the figure a notebook with that mistake draws) ------
+
+
+@mistake(item="A5-figure", replaces="_notebook_figure_a5",
+         feedback="Your notebook draws no curve of the shallow network's modes: plot the singular values of W "
+                  "from simulate_modes(...)['shallow'] against time (and eq. (5) over them); they relax "
+                  "exponentially, with no plateau.")
+def _notebook_figure_a5__no_shallow_modes():
+    from matplotlib.figure import Figure
+
+    rng = np.random.default_rng(0)
+    std = np.sqrt(INIT_VARIANCE)
+    w1 = rng.normal(0.0, std, (HIDDEN_DIM, SIGMA_X.shape[0]))
+    w2 = rng.normal(0.0, std, (SIGMA_YX.shape[0], HIDDEN_DIM))
+    w = rng.normal(0.0, std, SIGMA_YX.shape)
+    t = np.arange(N_STEPS + 1) * DT
+    s = np.linalg.svd(SIGMA_YX, compute_uv=False)
+    fig = Figure(figsize=(5.0, 3.6))
+    ax = fig.subplots()
+    ax.plot(t, simulate_modes(w1, w2, w, DT, TAU, SIGMA_X, SIGMA_YX, N_STEPS)["deep"], "-")
+    ax.plot(t, analytic_deep(t[:, None], s[None, :], A0, TAU), "--")
+    return fig
+
+
+@mistake(item="A5-figure", replaces="_notebook_figure_a5",
+         feedback="Your notebook draws no curve of the deep network's modes: plot the singular values of W2 W1 "
+                  "from simulate_modes(...)['deep'] against time (and eq. (4) over them); they are sigmoidal, "
+                  "a plateau and then a sudden rise.")
+def _notebook_figure_a5__no_deep_modes():
+    from matplotlib.figure import Figure
+
+    rng = np.random.default_rng(0)
+    std = np.sqrt(INIT_VARIANCE)
+    w1 = rng.normal(0.0, std, (HIDDEN_DIM, SIGMA_X.shape[0]))
+    w2 = rng.normal(0.0, std, (SIGMA_YX.shape[0], HIDDEN_DIM))
+    w = rng.normal(0.0, std, SIGMA_YX.shape)
+    t = np.arange(N_STEPS + 1) * DT
+    s = np.linalg.svd(SIGMA_YX, compute_uv=False)
+    fig = Figure(figsize=(5.0, 3.6))
+    ax = fig.subplots()
+    ax.plot(t, simulate_modes(w1, w2, w, DT, TAU, SIGMA_X, SIGMA_YX, N_STEPS)["shallow"], "-")
+    ax.plot(t, analytic_shallow(t[:, None], s[None, :], B0, TAU), "--")
+    return fig
