@@ -16,6 +16,16 @@ def _module(ws):
             "params": {f"{i}.weight": w for i, w in enumerate(ws)}}
 
 
+def test_log_slope_of_a_zero_entry_is_nan_without_a_warning():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert np.isnan(apply_transform("log_slope", np.array([1.0, 0.5, 0.0, 0.125])))
+        assert np.isnan(apply_transform("log_slope", np.array([2.0])))
+    assert not compare("band", float("nan"), [0.1, 0.2]).passed
+
+
 def test_log_slope_recovers_a_geometric_rate():
     v = 3.0 * 0.8 ** np.arange(12)
     assert np.isclose(apply_transform("log_slope", v), np.log(0.8))

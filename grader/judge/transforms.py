@@ -73,8 +73,11 @@ def log_slope(value, skip=0, skip_last=0):
 
     ``skip`` first and ``skip_last`` last entries are left out of the fit.
     """
-    y = np.log(np.abs(num(value)).ravel())
+    with np.errstate(divide="ignore", invalid="ignore"):  # a zero entry: no slope, said as nan, not a warning
+        y = np.log(np.abs(num(value)).ravel())
     y = y[int(skip): len(y) - int(skip_last)]
+    if len(y) < 2 or not np.all(np.isfinite(y)):
+        return float("nan")
     x = np.arange(len(y), dtype=float)
     return float(np.polyfit(x, y, 1)[0])
 
