@@ -12,6 +12,9 @@ $(BIN)/dlgrade: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet "$(TORCH)" -e ".[test]"
+	# bytecode once, as a regular pip install would: an editable install under
+	# PYTHONDONTWRITEBYTECODE=1 would compile every module in every process
+	$(BIN)/python -m compileall -q grader reference >/dev/null
 	touch $@
 
 install: $(BIN)/dlgrade sandbox
