@@ -46,8 +46,7 @@ import time
 from pathlib import Path
 
 from grader.sandbox import isolation
-from grader.sandbox.supervisor import CallOutcome, JobResult, Limits, _Dead, _grace, _Job, _outcome, _Timeout
-from grader.sandbox.supervisor import _warnings
+from grader.sandbox.supervisor import JobResult, Limits, _Dead, _grace, _Job, _Timeout
 from grader.sandbox.worker import wire
 
 PORTABLE_BOOT = ("import sys,json;sys.path.insert(0,sys.argv[1]);sys.path+=json.loads(sys.argv[2])['sites'];"
@@ -236,9 +235,10 @@ def run_job(statements, calls, arrays, *, aliases=None, data_files=(), limits: L
 class _PortableJob(_Job):
     """:class:`~grader.sandbox.supervisor._Job` with a spawned child, a loopback channel and temporary files.
 
-    ``run`` (restarts, skipped checks, the budget) and ``_execute`` (full mode)
-    are the supervisor's own; ``_run_once`` follows the supervisor's step by
-    step, with the start, the channel and the exit status of this path.
+    ``run`` (restarts, skipped checks, the budget), ``_converse`` (the job, the
+    load report, the calls) and ``_execute`` (full mode) are the supervisor's
+    own; ``_run_once`` has only the start, the channel and the exit status of
+    this path.
     """
 
     active: list[str] | None = None
@@ -279,8 +279,7 @@ class _PortableJob(_Job):
                 "rlimits": rlimit_plan(), "poll_memory": poll_memory()}
         reader = wire.FrameReader(max_message=lim.output_mb * 2**20,
                                   max_total=max(1, lim.total_output_mb * 2**20 - self.reader_total))
-        finished: dict[str, CallOutcome] = {}
-        warnings, current, chan, status = None, None, None, {}
+        chan = None
         self._proc = None
         try:
             deadline = min(time.monotonic() + lim.load_timeout_s, self.job_deadline)
@@ -295,61 +294,14 @@ class _PortableJob(_Job):
                     raise wire.WireError("expected the worker's limits")
                 if self.active is None:
                     self.active = [str(x)[:40] for x in hello["limits"][:16]]
-                message = {"kind": "job", "statements": self.statements, "aliases": self.aliases,
-                           "data_files": self.data_paths, "torch_threads": 1, "statement_timeout_s": lim.timeout_s,
-                           "max_message": lim.output_mb * 2**20}
-                if self.cells is not None:
-                    message["full"] = {"cells": self.cells, "cell_timeout_s": lim.cell_s,
-                                       "notebook_timeout_s": lim.notebook_timeout_s,
-                                       "cell_output_chars": lim.cell_output_kb * 1024,
-                                       "notebook_output_chars": lim.notebook_output_mb * 2**20}
-                self._send(chan, message, None, deadline)
-                header = self._recv(chan, reader, None, deadline)
-                if self.cells is not None:
-                    if header[0].get("kind") != "executing":
-                        raise wire.WireError("expected the start of the execution")
-                    warnings = _warnings(header[0].get("warnings"))
-                    stop = self._execute(chan, reader, None)
-                    if stop is not None:
-                        return finished, None, stop, warnings
-                    header = self._recv(chan, reader, None, min(time.monotonic() + _grace(lim.cell_s),
-                                                                self.job_deadline))
-                if header[0].get("kind") != "loaded":
-                    raise wire.WireError("expected the load report")
-                warnings = (warnings or []) + _warnings(header[0].get("warnings"))
             except _Timeout:
-                reason = ("timeout", self._budget_msg(deadline) or
-                          f"loading your definitions took longer than {lim.load_timeout_s:.0f} s")
-                return finished, None, reason, None
-            for cid in pending:
-                current = cid
-                limit = self.timeouts.get(cid, lim.timeout_s)
-                deadline = min(time.monotonic() + limit, self.job_deadline)
-                call = by_id[cid]
-                keys = wire.array_keys(call)
-                self._send(chan, {"kind": "call", "call": call}, {k: self.arrays[k] for k in keys if k in self.arrays},
-                           deadline)
-                header, arrays = self._recv(chan, reader, None, deadline)
-                if header.get("kind") != "result" or header.get("id") != cid:
-                    raise wire.WireError("a result for another call")
-                finished[cid] = _outcome(header, arrays)
-                current = None
-            try:
-                self._send(chan, {"kind": "end"}, None, time.monotonic() + 2)
-            except (_Timeout, _Dead):
-                pass
-            status = self._read_status(None, time.monotonic() + 5)
-            return finished, None, None, warnings
-        except _Timeout:
-            limit = self.timeouts.get(current, lim.timeout_s)
-            msg = self._budget_msg(deadline) or (
-                f"it took longer than {limit:.0f} s, this call's time limit, and was stopped")
-            return finished, current, ("timeout", msg), warnings
-        except _Dead:
-            status = self._read_status(None, time.monotonic() + 5)
-            return finished, current, self._death_reason(status), warnings
-        except wire.WireError as exc:
-            return finished, current, ("crashed", f"the worker sent malformed data ({exc})"), warnings
+                return {}, None, ("timeout", self._budget_msg(deadline) or
+                                        f"loading your definitions took longer than {lim.load_timeout_s:.0f} s"), None
+            except _Dead:
+                return {}, None, self._death_reason(self._read_status(None, time.monotonic() + 5)), None
+            except wire.WireError as exc:
+                return {}, None, ("crashed", f"the worker sent malformed data ({exc})"), None
+            return self._converse(chan, reader, None, deadline, by_id, pending)[:4]
         finally:
             self.reader_total += reader.total
             listener.close()

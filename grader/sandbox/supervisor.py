@@ -357,8 +357,7 @@ class _Job:
                 "cpu_s": cpu_s, "disk_mb": lim.disk_mb, "inodes": lim.inodes}
         reader = wire.FrameReader(max_message=lim.output_mb * 2**20,
                                   max_total=max(1, lim.total_output_mb * 2**20 - self.reader_total))
-        finished: dict[str, CallOutcome] = {}
-        warnings, current, reason, handle = None, None, None, None
+        handle = None
         try:
             handle = self.starter.start(spec, chan_child.fileno(), self.out, self.err, status_w)
         except (OSError, ZygoteError) as exc:
@@ -372,6 +371,36 @@ class _Job:
         status = {}
         try:
             deadline = min(time.monotonic() + lim.load_timeout_s, self.job_deadline)
+            finished, current, reason, warnings, status = self._converse(chan, reader, status_r, deadline, by_id,
+                                                                         pending)
+            return finished, current, reason, warnings
+        finally:
+            self.reader_total += reader.total
+            self.rss_kb = max(self.rss_kb, int(status.get("rss_kb", 0) or 0))
+            chan.close()
+            if handle is not None:
+                if status.get("pidns"):  # the worker's parent was init of its pid namespace: nothing is left
+                    self.starter.finished(handle)
+                else:
+                    self.starter.kill(handle)
+                    if self.uid is not None:
+                        isolation.kill_uid(self.uid)
+                if not status:
+                    status = _read_status(status_r, time.monotonic() + 1)
+                    self.rss_kb = max(self.rss_kb, int(status.get("rss_kb", 0) or 0))
+            os.close(status_r)
+
+    def _converse(self, chan, reader, status_r, deadline, by_id, pending):
+        """The conversation with a started worker (here and in the portable job): the job, the notebook's
+        cells in full mode, the load report, then each pending call under its own deadline, then ``end``.
+
+        (finished outcomes, call running at the end or None, reason, load warnings or None, exit status
+        read so far); the caller cleans up.
+        """
+        lim = self.limits
+        finished: dict[str, CallOutcome] = {}
+        warnings, current = None, None
+        try:
             message = {"kind": "job", "statements": self.statements, "aliases": self.aliases,
                        "data_files": self.data_paths, "torch_threads": 1, "statement_timeout_s": lim.timeout_s,
                        "max_message": lim.output_mb * 2**20}
@@ -389,7 +418,7 @@ class _Job:
                     warnings = _warnings(header[0].get("warnings"))
                     stop = self._execute(chan, reader, status_r)
                     if stop is not None:
-                        return finished, None, stop, warnings
+                        return finished, None, stop, warnings, {}
                     header = self._recv(chan, reader, status_r, min(time.monotonic() + _grace(lim.cell_s),
                                                                     self.job_deadline))
                 if header[0].get("kind") != "loaded":
@@ -398,7 +427,7 @@ class _Job:
             except _Timeout:
                 reason = ("timeout", self._budget_msg(deadline) or
                           f"loading your definitions took longer than {lim.load_timeout_s:.0f} s")
-                return finished, None, reason, None
+                return finished, None, reason, None, {}
             for cid in pending:
                 current = cid
                 limit = self.timeouts.get(cid, lim.timeout_s)
@@ -416,33 +445,18 @@ class _Job:
                 self._send(chan, {"kind": "end"}, None, time.monotonic() + 2)
             except (_Timeout, _Dead):
                 pass
-            status = _read_status(status_r, time.monotonic() + 5)
-            return finished, None, None, warnings
+            status = self._read_status(status_r, time.monotonic() + 5)
+            return finished, None, None, warnings, status
         except _Timeout:
             limit = self.timeouts.get(current, lim.timeout_s)
             msg = self._budget_msg(deadline) or (
                 f"it took longer than {limit:.0f} s, this call's time limit, and was stopped")
-            return finished, current, ("timeout", msg), warnings
+            return finished, current, ("timeout", msg), warnings, {}
         except _Dead:
-            status = _read_status(status_r, time.monotonic() + 5)
-            return finished, current, self._death_reason(status), warnings
+            status = self._read_status(status_r, time.monotonic() + 5)
+            return finished, current, self._death_reason(status), warnings, status
         except wire.WireError as exc:
-            return finished, current, ("crashed", f"the worker sent malformed data ({exc})"), warnings
-        finally:
-            self.reader_total += reader.total
-            self.rss_kb = max(self.rss_kb, int(status.get("rss_kb", 0) or 0))
-            chan.close()
-            if handle is not None:
-                if status.get("pidns"):  # the worker's parent was init of its pid namespace: nothing is left
-                    self.starter.finished(handle)
-                else:
-                    self.starter.kill(handle)
-                    if self.uid is not None:
-                        isolation.kill_uid(self.uid)
-                if not status:
-                    status = _read_status(status_r, time.monotonic() + 1)
-                    self.rss_kb = max(self.rss_kb, int(status.get("rss_kb", 0) or 0))
-            os.close(status_r)
+            return finished, current, ("crashed", f"the worker sent malformed data ({exc})"), warnings, {}
 
     def _execute(self, chan, reader, status_r):
         """Receive one report per cell, each under its own deadline; None, or the (kind, message) of a stop."""
