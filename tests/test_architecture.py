@@ -22,11 +22,11 @@ GRADER = ROOT / "grader"
 
 # (importing module, imported module) -> why it is imported inside a function
 DEFERRED = {
-    ("grader.batch.runner", "grader.authoring.mutants"): "the reference's source, read once when a batch starts its "
-                                                         "zygote; grading imports nothing of authoring otherwise",
+    ("grader.cli", "grader.batch.prestart"): "the entry point starts a batch's zygote before the commands' imports",
+    ("grader.cli", "grader.cli.main"): "the commands, imported after the batch's zygote has started (and the "
+                                       "student's bundle has grader.cli without them)",
     ("grader.pipeline.keys", "grader.authoring.mutants"): "the student's bundle ships without authoring/",
     ("grader.pipeline.keys", "grader.authoring.skeleton"): "the student's bundle ships without authoring/",
-    ("grader.pipeline.keys", "reference"): "only the TA's side has the reference; the bundle never calls it",
     ("grader.sandbox.supervisor", "grader.sandbox"): "looked up at call time, so tests can replace available_layers",
     ("grader.sandbox.supervisor", "grader.sandbox.portable"): "portable extends the supervisor's job (macOS, Windows): "
                                                               "imported at call time, a cycle otherwise",
@@ -54,6 +54,11 @@ def _imports(path: Path, module: str):
     tree = ast.parse(path.read_text())
     is_pkg = path.name == "__init__.py"
     top = set(map(id, tree.body))
+    for node in tree.body:  # a package's lazy names (PEP 562 ``__getattr__``, ``if TYPE_CHECKING:``) count as
+        lazy = (is_pkg and isinstance(node, ast.FunctionDef) and node.name == "__getattr__"  # its module-level
+                or isinstance(node, ast.If) and ast.unparse(node.test) == "TYPE_CHECKING")   # imports
+        if lazy:
+            top |= {id(n) for n in ast.walk(node)}
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             names = [a.name for a in node.names]

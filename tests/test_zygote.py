@@ -332,3 +332,19 @@ def test_a_job_right_after_the_zygote_died_still_runs():
     assert res.outcomes["a"].status == "ok" and res.outcomes["a"].value["y"].tolist() == [2]
     assert z.starts == 2
     zmod.stop_all()
+
+
+def test_the_child_collects_its_own_garbage():
+    """The zygote freezes its objects before each fork (no copy-on-write of them by the child's collections) and
+    collects nothing itself; the student's code gets an ordinary, enabled collector."""
+    iso = "namespaces" in available_layers()
+    src = [{"label": "c", "kind": "def", "source": (
+        "import gc, weakref\n"
+        "class Node:\n    pass\n"
+        "def collect():\n"
+        "    a, b = Node(), Node()\n    a.other, b.other = b, a\n    gone = weakref.ref(a)\n    del a, b\n"
+        "    return [gc.isenabled(), gc.collect() > 0, gone() is None, gc.get_freeze_count() > 1000]\n")}]
+    calls = [{"id": "g", "steps": [{"let": "o", "call": "collect"}], "returns": "o"}]
+    res = run_job(src, calls, {}, require_isolation=iso, preload=DEFAULT_PRELOAD)
+    assert res.outcomes["g"].value == [True, True, True, True], res.outcomes["g"]
+    assert "zygote" in res.layers

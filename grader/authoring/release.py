@@ -153,7 +153,7 @@ bundle's folder installs both).
 # What of the grader package a bundle ships: an allowlist (what grader.selfcheck imports), so nothing
 # added later, such as authoring/ (which reads the reference) or the course an installed wheel carries
 # in grader/course (rubrics with hidden items, worked examples), can slip in.
-BUNDLE_PARTS = ("__init__.py", "model.py", "values.py", "selfcheck.py", "cli", "judge", "pipeline", "rubric",
+BUNDLE_PARTS = ("__init__.py", "locations.py", "model.py", "values.py", "selfcheck.py", "cli", "judge", "pipeline", "rubric",
                 "sandbox")
 _BUNDLE_IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc")
 PACKAGE = "dlgrade_check"

@@ -14,7 +14,6 @@ import json
 import os
 import signal
 import tempfile
-import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 from grader.batch.gradebook import Gradebook, GradebookBusy, GradebookError, merge_item
+from grader.batch.prestart import prestart_sandbox
 from grader.batch.intake import ID_FROM, IntakeError, Refused, Skipped, discover, materialise, read_payload
 from grader.batch.progress import make_reporter
 from grader.model import Options, plain_text
@@ -30,9 +30,9 @@ from grader.names import file_stem
 from grader.pipeline.executed import SUFFIX as EXECUTED_SUFFIX
 from grader.pipeline.executed import write_executed
 from grader.pipeline import failed_submission, grade_file, prepare_keys
-from grader.pipeline.keys import ReferenceKeys, key_version
+from grader.pipeline.keys import key_version
 from grader.rubric import Rubric, RubricError, get_rubric, load_rubric_cached, rubric_dir
-from grader.sandbox import DEFAULT_PRELOAD, TORCH_PRELOAD, available_layers, get_zygote, preload_for
+from grader.sandbox import available_layers
 
 
 class BatchError(RuntimeError):
@@ -303,45 +303,6 @@ def _grader_version() -> str:
         return version("dlgrade")
     except Exception:  # noqa: BLE001 - not installed as a distribution
         return "unknown"
-
-
-# ----------------------------------------------------------------------------
-# the batch's shared zygote
-
-
-def batch_preload(rubric: Rubric) -> tuple[str, ...]:
-    """What a batch's shared zygote imports before its first job: the standard set, and torch if the reference uses it.
-
-    Read from the reference modules' source files (nothing is imported). A
-    submission's other imports are added to the zygote when it first needs them.
-    """
-    from grader.authoring.mutants import module_text
-
-    found = preload_for([{"source": module_text(m)} for m in rubric.reference_modules])
-    return TORCH_PRELOAD if any(m.split(".")[0] == "torch" for m in found) else DEFAULT_PRELOAD
-
-
-def prestart_sandbox(rubric: Rubric, opts: Options):
-    """Start the batch's zygote in a background thread and share it with the processes forked later.
-
-    Returns the thread (join it before forking the pool: a fork while it runs
-    would copy a half-started zygote) or ``None``. A failure here costs
-    nothing: each pool process then starts its own zygote, as without this.
-    """
-    keys = ReferenceKeys(rubric, full=opts.full)
-    layers = tuple(available_layers())
-    if not opts.unsafe and "namespaces" not in layers:
-        return None
-
-    def start():
-        try:
-            get_zygote(batch_preload(rubric), tuple(str(f) for f in keys.data_files()), layers).share()
-        except Exception:  # noqa: BLE001 - only a speed-up
-            pass
-
-    t = threading.Thread(target=start, name="dlgrade-zygote-start", daemon=True)
-    t.start()
-    return t
 
 
 def run_batch(class_dir, rubric, *, db_path=None, opts=None, workers=None, scheduler=None, regrade=False,

@@ -1,6 +1,6 @@
 """``python -m grader.cli``: the same as the ``dlgrade`` command."""
 import sys
 
-from grader.cli.main import main
+from grader.cli import main
 
 sys.exit(main())

@@ -33,10 +33,10 @@ from grader.pipeline.load import Submission, SubmissionError, read_submission
 from grader.pipeline.plan import Plan, make_plan, selected_items
 from grader.pipeline.score import failed_item, follow_through, follow_through_credit, score_items
 from grader.rubric import Rubric, get_rubric
-from grader.sandbox import run_job
+from grader.sandbox import preload_for, run_job
 
 __all__ = ["Options", "Plan", "ReferenceKeys", "failed_submission", "grade_file", "grade_submission", "make_plan",
-           "prepare_keys", "selected_items", "unreadable"]
+           "prepare_keys", "selected_items", "slice_modules", "unreadable"]
 
 
 def grade_submission(sub: Submission, plan: Plan, keys: KeyProvider, opts: Options | None = None,
@@ -85,7 +85,8 @@ def grade_submission(sub: Submission, plan: Plan, keys: KeyProvider, opts: Optio
                                 extract(sub, roots, aliases=plan.aliases, known=plan.provided_names))
             job = run_job(list(plan.provided) + ex.to_plain(), slice_calls, plan.arrays, aliases=plan.aliases,
                           data_files=list(plan.data_files), limits=plan.limits, require_isolation=not opts.unsafe,
-                          timeouts=plan.timeouts, groups=plan.groups, uses=plan.uses)
+                          timeouts=plan.timeouts, groups=plan.groups, uses=plan.uses,
+                          modules=slice_modules(plan, ex, roots))
             failed = slice_failures(ex, job, roots) if opts.mode == "auto" else []
             if failed:
                 full = {i.id for i in plan.items if not i.manual and (i.needs != "full" or i.auto)}
@@ -197,9 +198,26 @@ def roots_of(plan: Plan, calls: list[dict]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(n for c in calls for n in plan.uses.get(c["id"], ())))
 
 
+def slice_modules(plan: Plan, ex: Extraction, roots) -> tuple[str, ...]:
+    """The modules a slice job's code imports when it runs ``roots`` (the zygote's preload hint).
+
+    The provided code's imports, those of every top-level statement and class (they run when the slice
+    loads), and those inside the functions the roots depend on; a function no root reaches (a plotting
+    helper, say) is defined, but the zygote does not import its modules ahead of the job.
+    """
+    reached = _reached(ex, roots)
+    hot = [s for s in ex.statements if s.kind != "def" or s.sid in reached]
+    return preload_for(list(plan.provided) + [{"source": s.source} for s in hot])
+
+
+def _reached(ex: Extraction, roots) -> set[int]:
+    """The ``sid`` of every kept statement the graded functions ``roots`` depend on."""
+    return {sid for r in roots for sid in ex.needs.get(r, ())}
+
+
 def slice_failures(ex: Extraction, job, roots) -> list[str]:
     """Why the slice is not to be trusted: kept statements a graded function needs that failed to run."""
-    needed = {sid for r in roots for sid in ex.needs.get(r, ())}
+    needed = _reached(ex, roots)
     statements = ex.by_sid()
     return [f"{statements[sid].label}: `{statements[sid].brief()}` failed ({error})"
             for sid, error in failed_statements(job.load_warnings).items() if sid in needed and sid in statements]

@@ -513,6 +513,10 @@ def cell_label(sub: Submission, cell) -> str:
     return f"{cell.origin} cell {cell.index + 1}" if cell.origin else f"cell {cell.index + 1}"
 
 
+_MAGIC_ASSIGNMENT = re.compile(r"^[\w.]+\s*=\s*[!%]")  # files = !ls, t = %timeit ...
+_HELP = re.compile(r"^[\w.]+\?\??$")  # np.linspace?, f??
+
+
 def strip_ipython(source: str) -> tuple[str, str | None]:
     """Remove IPython-only syntax (magics, ``!shell``, ``?help``), keeping line numbers."""
     lines = source.splitlines()
@@ -523,11 +527,12 @@ def strip_ipython(source: str) -> tuple[str, str | None]:
             return "", f"skipped (a %%{magic} cell)"
         idx = next(i for i, ln in enumerate(lines) if ln.strip())
         lines[idx] = ""
+    if not any(c in source for c in "%!?"):  # nothing IPython-only can be in it (most cells)
+        return "\n".join(lines), None
     out = []
     for ln in lines:
         s = ln.lstrip()
-        if s.startswith(("%", "!")) or re.match(r"^[\w.]+\s*=\s*[!%]", s) or re.match(r"^[\w.]+\?\??$", s) \
-                or s.startswith("?"):
+        if s.startswith(("%", "!", "?")) or _MAGIC_ASSIGNMENT.match(s) or _HELP.match(s):
             out.append("")  # keep the line count
         else:
             out.append(ln)

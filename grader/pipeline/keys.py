@@ -35,6 +35,7 @@ import numpy as np
 
 from grader import sandbox
 from grader.pipeline import plan as plan_mod
+from grader.locations import data_dir
 from grader.rubric import Rubric, RubricError, bands_path, load_rubric_cached
 from grader.sandbox import worker
 from grader.sandbox.worker import wire
@@ -153,13 +154,6 @@ def reference_namespace(rubric: Rubric) -> dict:
     for m in mods:
         ns.update(vars(importlib.import_module(m)))
     return ns
-
-
-def data_dir() -> Path:
-    """The course's data files (``reference/data``), also the trusted runs' working directory."""
-    import reference
-
-    return Path(reference.__file__).resolve().parent / "data"
 
 
 def run_trusted(ns: dict, case: dict, arrays: dict, aliases: dict, workdir: str) -> Outcome:

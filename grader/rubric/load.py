@@ -1,48 +1,19 @@
-"""Loading rubrics: YAML -> :class:`~grader.rubric.schema.Rubric`, and where a course lives.
+"""Loading rubrics: YAML -> :class:`~grader.rubric.schema.Rubric`.
 
-A *course directory* holds ``rubrics/``, ``skeletons/`` and ``examples/``. It is
-``--course DIR`` (the CLI sets ``DLGRADE_COURSE``), else ``$DLGRADE_COURSE``,
-else the course shipped inside the package (``grader/course/``: in a checkout
-that is the repository itself, through the links the build makes; see
-:func:`course_dir`).
+Where a course lives (``course_dir``, ``rubric_dir``, ...) is :mod:`grader.locations`, re-exported here.
 """
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 from pathlib import Path
 
 import yaml
 from pydantic import ValidationError
 
+from grader.locations import REPO_ROOT, course_dir, examples_dir, rubric_dir, skeleton_dir  # noqa: F401 - re-exported
 from grader.rubric.bands import YAML_LOADER, bands_path, merge_bands
 from grader.rubric.errors import RubricError
 from grader.rubric.schema import Rubric
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-
-
-def course_dir() -> Path:
-    """The course directory: ``$DLGRADE_COURSE``, else the packaged or checked-out course."""
-    env = os.environ.get("DLGRADE_COURSE")
-    if env:
-        return Path(env).expanduser().resolve()
-    packaged = Path(__file__).resolve().parents[1] / "course"
-    if (packaged / "rubrics").is_dir():
-        return packaged
-    return REPO_ROOT
-
-
-def rubric_dir() -> Path:
-    return course_dir() / "rubrics"
-
-
-def skeleton_dir() -> Path:
-    return course_dir() / "skeletons"
-
-
-def examples_dir() -> Path:
-    return course_dir() / "examples"
 
 
 def load_rubric(path: str | Path) -> Rubric:

@@ -33,9 +33,17 @@ from __future__ import annotations
 
 import hashlib
 
+from typing import TYPE_CHECKING
+
 from grader.sandbox.isolation import WORKER_PACKAGE, available_layers, scrubbed_env
-from grader.sandbox.supervisor import CallOutcome, IsolationUnavailable, JobResult, Limits, run_job
 from grader.sandbox.zygote import DEFAULT_PRELOAD, NUMPY_PRELOAD, TORCH_PRELOAD, get_zygote, preload_for, stop_all
+
+if TYPE_CHECKING:
+    from grader.sandbox.supervisor import CallOutcome, IsolationUnavailable, JobResult, Limits, run_job
+
+# the supervisor (and numpy with it) is imported on first use of one of its names: `dlgrade grade` starts the
+# batch's zygote (isolation and zygote: standard library only) before the grader's own imports
+_SUPERVISOR = ("CallOutcome", "IsolationUnavailable", "JobResult", "Limits", "run_job")
 
 __all__ = ["CallOutcome", "DEFAULT_PRELOAD", "IsolationUnavailable", "JobResult", "Limits", "NUMPY_PRELOAD",
            "TORCH_PRELOAD", "preload_for",
@@ -52,3 +60,12 @@ def worker_fingerprint() -> str:
         h.update(p.relative_to(WORKER_PACKAGE).as_posix().encode() + b"\0")
         h.update(p.read_bytes() + b"\0")
     return h.hexdigest()
+
+
+def __getattr__(name: str):
+    if name in _SUPERVISOR:
+        from grader.sandbox import supervisor  # the package's names, on first use
+
+        value = globals()[name] = getattr(supervisor, name)
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -164,29 +164,40 @@ def data_paths(data_files, namespaced: bool) -> dict[str, str]:
 
 @lru_cache(maxsize=1)
 def available_layers() -> tuple[str, ...]:
-    """Isolation layers that work here, probed once per process."""
+    """Isolation layers that work here, probed once per process (the probes run side by side)."""
     layers = ["rlimits"]
     bwrap = shutil.which("bwrap")
     if not bwrap:
         return tuple(layers)
-    try:
-        ok = subprocess.run([bwrap, *bwrap_args(), python_inside(), "-I", "-S", "-c", "pass"],
-                            capture_output=True, timeout=20).returncode == 0
-    except (OSError, subprocess.TimeoutExpired):
-        ok = False
-    if not ok:
-        return tuple(layers)
-    layers.append("namespaces")
+    probes = [[bwrap, *bwrap_args(), python_inside(), "-I", "-S", "-c", "pass"]]
     if os.geteuid() == 0:
         u = UID_BASE
-        probe = (f"import os;os.setgroups([]);os.setresgid({u},{u},{u});os.setresuid({u},{u},{u});"
-                 "assert os.getuid()!=0")
-        try:
-            if subprocess.run([bwrap, *bwrap_args(caps=("CAP_SETUID", "CAP_SETGID")), python_inside(), "-I", "-S",
-                               "-c", probe], capture_output=True, timeout=20).returncode == 0:
-                layers.append("uid")
-        except (OSError, subprocess.TimeoutExpired):
-            pass
+        probes.append([bwrap, *bwrap_args(caps=("CAP_SETUID", "CAP_SETGID")), python_inside(), "-I", "-S", "-c",
+                       f"import os;os.setgroups([]);os.setresgid({u},{u},{u});os.setresuid({u},{u},{u});"
+                       "assert os.getuid()!=0"])
+    ok = []
+    procs = []
+    try:
+        for cmd in probes:
+            procs.append(subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                          stderr=subprocess.DEVNULL))
+        for p in procs:
+            try:
+                ok.append(p.wait(timeout=20) == 0)
+            except subprocess.TimeoutExpired:
+                ok.append(False)
+    except OSError:
+        pass
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    if not ok or not ok[0]:
+        return tuple(layers)
+    layers.append("namespaces")
+    if len(ok) > 1 and ok[1]:
+        layers.append("uid")
     return tuple(layers)
 
 

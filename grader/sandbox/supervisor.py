@@ -109,7 +109,7 @@ def run_job(statements: list[dict], calls: list[dict], arrays: dict[str, np.ndar
             require_isolation: bool = True, timeouts: dict[str, float] | None = None,
             groups: dict[str, str] | None = None, preload: tuple[str, ...] | None = None,
             use_zygote: bool = True, uses: dict[str, tuple[str, ...]] | None = None,
-            cells: list[dict] | None = None) -> JobResult:
+            cells: list[dict] | None = None, modules: tuple[str, ...] | None = None) -> JobResult:
     """Run ``calls`` against the submission's ``statements`` in a sandbox.
 
     ``cells`` (full mode): the notebook's code cells (``label``, ``source``), executed in order after
@@ -124,11 +124,12 @@ def run_job(statements: list[dict], calls: list[dict], arrays: dict[str, np.ndar
     remaining calls are skipped. ``uses`` maps a call id to the submission's
     functions it calls: once a function has timed out, the remaining calls that
     use it are skipped too (an infinite loop costs one timeout, not one per
-    check). ``preload`` names the modules a new zygote imports before its
-    first job (default: :func:`~grader.sandbox.zygote.preload_for` the
-    statements); the statements' own imports are sent with the job, and the
-    zygote imports those it lacks once, for this job and the later ones;
-    ``use_zygote=False`` starts a fresh interpreter instead. Raises
+    check). ``modules`` names the modules the job's code will import (default:
+    :func:`~grader.sandbox.zygote.preload_for` the statements and cells, every
+    import in them); they are sent with the job, and the zygote imports those
+    it lacks once, for this job and the later ones. ``preload`` names the
+    modules a new zygote imports before its first job (default: ``modules``).
+    Both are speed hints only. ``use_zygote=False`` starts a fresh interpreter instead. Raises
     :class:`IsolationUnavailable` when ``require_isolation`` and the machine
     cannot run bubblewrap.
     """
@@ -147,7 +148,7 @@ def run_job(statements: list[dict], calls: list[dict], arrays: dict[str, np.ndar
     data_files = tuple(str(f) for f in data_files)
     starter = None
     if use_zygote:
-        modules = preload_for(list(statements) + list(cells or []))
+        modules = preload_for(list(statements) + list(cells or [])) if modules is None else tuple(modules)
         try:
             starter = _ZygoteStarter(get_zygote(tuple(preload or modules), data_files, layers), modules)
         except ZygoteError:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import builtins
 import ctypes
+import gc
 import json
 import os
 import signal
@@ -386,6 +387,7 @@ def zygote(spec: dict):
     primary = socket.socket(fileno=int(spec.get("ctrl", CHAN_FD)))
     if spec.get("pdeathsig"):
         _die_with(os.getppid())
+    gc.disable()  # no collections in the zygote (no freed holes in the pages its children share); gc.freeze below
     tried: set[str] = set()
     loaded = _preload(spec.get("preload", []), tried)
     wake_r, wake_w = os.pipe()
@@ -462,8 +464,10 @@ def zygote(spec: dict):
                     loaded += _preload(wanted[:64], tried)
                 sys.stdout.flush()
                 sys.stderr.flush()
+                gc.freeze()  # the child's collections skip the preloaded modules' objects: no copy-on-write of them
                 pid = os.fork()
                 if pid == 0:
+                    gc.enable()
                     for c in ctrls:
                         c.close()
                     os.close(wake_r)
