@@ -512,12 +512,15 @@ def versions(bench: Bench) -> dict:
             v["dlgrade"] = f"unavailable ({e})"
         probe = ("import os, runpy, sys; runpy.run_path(sys.argv[1], run_name='peers_probe'); "
                  "import grader; print(os.path.dirname(grader.__file__))")  # the grader the executable imports
-        src = Path(_out([py, "-c", probe, bench.dlgrade], cwd=tempfile.gettempdir()).splitlines()[-1])
+        src = Path(_out([py, "-c", probe, bench.dlgrade.resolve()], cwd=tempfile.gettempdir()).splitlines()[-1])
+        if not (src / "__init__.py").is_file():  # the probe failed: say so, do not guess a commit
+            v["dlgrade_source"] = f"unknown (the probe said: {src})"
+            return v | {"bwrap": _out(["bwrap", "--version"]) if shutil.which("bwrap") else "not installed"}
         v["dlgrade_source"] = str(src.parent)
         v["dlgrade_commit"] = _out(["git", "-C", src.parent, "rev-parse", "--short", "HEAD"])
         dirty = _out(["git", "-C", src.parent, "status", "--porcelain", "--untracked-files=no", "--",
                       "grader", "reference", "rubrics"])  # changes to what is measured, not to benchmarks/
-        v["dlgrade_uncommitted_changes"] = bool(dirty) and not dirty.startswith("unavailable")
+        v["dlgrade_uncommitted_changes"] = bool(dirty) and not dirty.startswith(("unavailable", "fatal"))
     v["bwrap"] = _out(["bwrap", "--version"]) if shutil.which("bwrap") else "not installed"
     return v
 
@@ -565,6 +568,7 @@ def main(argv=None):
     content = content_notebook(Path(args.example))
     if not Path(args.dlgrade).is_absolute() and not Path(args.dlgrade).exists():
         args.dlgrade = str(ROOT / args.dlgrade)  # the default, relative to the checkout
+    args.dlgrade = str(Path(args.dlgrade).absolute())  # some tools run in other folders
 
     if args.wait_load:
         wait_for_load(args.wait_load)
