@@ -136,3 +136,32 @@ def plot_q_map():
     assert not {m for m in got if m.startswith("matplotlib")} and "scipy.stats" not in got
     # only q_map graded: q_star's brentq is still a top-level import, so it is loaded anyway
     assert "scipy.optimize" in slice_modules(plan, ex, ("q_map",))
+
+
+@pytest.mark.parametrize("sandboxed", [True, False], ids=["sandbox", "unsafe-without-bwrap"])
+def test_the_command_leaves_no_temporary_folder(tmp_path, sandboxed):
+    """`dlgrade grade` skips the interpreter's teardown, not its exit handlers: the zygote's folders go."""
+    import os
+    import subprocess
+    import sys
+
+    if sandboxed and "namespaces" not in available_layers():
+        pytest.skip("needs bubblewrap (bwrap)")
+    klass, tmp = tmp_path / "class", tmp_path / "tmp"
+    klass.mkdir()
+    tmp.mkdir()
+    shutil.copy(ROOT / "examples" / "signal-propagation" / "alice.ipynb", klass / "ann.ipynb")
+    env = {**os.environ, "TMPDIR": str(tmp)}
+    cmd = [sys.executable, "-m", "grader.cli", "grade", str(klass), "-a", "signal-propagation", "--item", "D1",
+           "--db", str(tmp_path / "gb.sqlite"), "--workers", "1", "--quiet"]
+    if not sandboxed:  # a bwrap that cannot start: the zygote runs in a host folder of its own
+        fake = tmp_path / "bin"
+        fake.mkdir()
+        (fake / "bwrap").write_text("#!/bin/sh\nexit 1\n")
+        (fake / "bwrap").chmod(0o755)
+        env["PATH"] = f"{fake}{os.pathsep}{env['PATH']}"
+        cmd.append("--unsafe")
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "1 graded" in done.stdout + done.stderr
+    assert sorted(p.name for p in tmp.iterdir()) == []

@@ -187,7 +187,10 @@ def test_the_zygote_imports_what_a_job_imports_once():
 
 def test_pyplot_is_deferred_until_used():
     """``import matplotlib.pyplot as plt`` in a job that never plots does not execute pyplot (0.3 s)."""
+    from grader.sandbox import zygote as zmod
+
     iso = "namespaces" in available_layers()
+    zmod.stop_all()  # a fresh zygote: an earlier notebook job may have imported pyplot in this process's one
     src = [{"label": "c", "kind": "def", "source": (
         "import sys\nimport matplotlib.pyplot as plt\nimport matplotlib.pyplot\nfrom matplotlib import pyplot\n"
         "def loaded():\n    return type(sys.modules['matplotlib.pyplot']).__name__\n"
@@ -198,6 +201,25 @@ def test_pyplot_is_deferred_until_used():
     res = run_job(src, calls, {}, require_isolation=iso, preload=DEFAULT_PRELOAD)
     assert res.outcomes["a"].value == "_Deferred"
     assert res.outcomes["b"].value == [1, "module", True]
+
+
+def test_a_notebook_that_plots_gets_the_zygotes_pyplot():
+    """A job executing cells that import pyplot: the zygote imports it for real once, before the fork."""
+    from grader.sandbox import zygote as zmod
+
+    iso = "namespaces" in available_layers()
+    zmod.stop_all()
+    probe = "import sys\nseen = type(sys.modules['matplotlib.pyplot']).__name__\ndef pyplot_was():\n    return seen\n"
+    calls = [{"id": "p", "steps": [{"let": "o", "call": "pyplot_was"}], "returns": "o"}]
+    sliced = [{"label": "c", "kind": "def", "source": "import matplotlib.pyplot as plt\n" + probe}]
+    assert run_job(sliced, calls, {}, require_isolation=iso).outcomes["p"].value == "_Deferred"
+    cells = [{"label": "cell 1", "source": probe + "import matplotlib.pyplot as plt\nplt.plot([0, 1], [1, 0])\n"}]
+    res = run_job([], calls, {}, require_isolation=iso, cells=cells)
+    assert res.outcomes["p"].value == "module"  # loaded before this very job's child started
+    assert "figure" in [o["type"] for o in res.cells[0]["outputs"]]  # and the cell's figure is still captured
+    # every later child of that zygote shares it, a slice job's too
+    assert run_job(sliced, calls, {}, require_isolation=iso).outcomes["p"].value == "module"
+    zmod.stop_all()
 
 
 def test_preload_follows_the_imports():

@@ -1,6 +1,7 @@
 """Isolation layers: probing, the bubblewrap command line, sandbox uids, the worker's environment."""
 from __future__ import annotations
 
+import atexit
 import json
 import importlib.util
 import os
@@ -71,6 +72,12 @@ _copy_lock = threading.Lock()
 _copy: Path | None = None
 
 
+def _remove_copy(root: Path, owner: int) -> None:
+    """Remove this process's worker copy at exit (not a forked child's: the copy is its parent's)."""
+    if os.getpid() == owner:
+        shutil.rmtree(root, ignore_errors=True)
+
+
 def worker_copy() -> Path:
     """A private read-only copy of the worker package (made once per process); its parent dir."""
     global _copy
@@ -80,6 +87,7 @@ def worker_copy() -> Path:
             shutil.copytree(WORKER_PACKAGE, root / PKG_NAME, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "_old.py"))
             for p in [root, *root.rglob("*")]:
                 p.chmod(0o755 if p.is_dir() else 0o644)
+            atexit.register(_remove_copy, root, os.getpid())
             _copy = root
         return _copy
 

@@ -150,7 +150,8 @@ def run_job(statements: list[dict], calls: list[dict], arrays: dict[str, np.ndar
     if use_zygote:
         modules = preload_for(list(statements) + list(cells or [])) if modules is None else tuple(modules)
         try:
-            starter = _ZygoteStarter(get_zygote(tuple(preload or modules), data_files, layers), modules)
+            starter = _ZygoteStarter(get_zygote(tuple(preload or modules), data_files, layers), modules,
+                                     executes=cells is not None)
         except ZygoteError:
             starter = None  # a fresh interpreter still grades; the layers say which path ran
     if starter is None:
@@ -226,13 +227,17 @@ class _FreshStarter:
 
 
 class _ZygoteStarter:
-    """A child forked by this process's zygote."""
+    """A child forked by this process's zygote.
 
-    def __init__(self, zygote, modules=()):
-        self.zygote, self.modules = zygote, list(modules)
+    ``executes``: the job runs a notebook's cells (full mode), so the zygote
+    imports the modules it registers lazily (pyplot) for real before the fork.
+    """
+
+    def __init__(self, zygote, modules=(), executes: bool = False):
+        self.zygote, self.modules, self.executes = zygote, list(modules), executes
 
     def start(self, spec, chan, out, err, status):
-        return self.zygote.fork({**spec, "modules": self.modules}, chan, out, err, status)
+        return self.zygote.fork({**spec, "modules": self.modules, "executes": self.executes}, chan, out, err, status)
 
     def kill(self, pid):
         self.zygote.kill(pid)

@@ -342,14 +342,21 @@ def _lazy(name: str) -> None:
         setattr(sys.modules[parent], child, module)
 
 
-def _preload(names, tried: set | None = None):
-    """Import ``names`` (preloadable ones only, each tried once); those that loaded."""
+def _preload(names, tried: set | None = None, eager: bool = False):
+    """Import ``names`` (preloadable ones only, each tried once); those that loaded.
+
+    ``eager`` (a job that executes a notebook's cells, which draw what they
+    import): a :data:`LAZY` module among ``names`` is imported for real, so the
+    children share it (a plotting cell then takes 0.05 s instead of 0.3-0.4 s:
+    pyplot and the font manager loaded afresh in every child).
+    """
     loaded = []
     for name in names:
         if tried is not None:
-            if name in tried:
+            key = f"{name} (eager)" if eager and name in LAZY else name
+            if key in tried:
                 continue
-            tried.add(name)
+            tried.add(key)
         if not preloadable(name):
             continue
         try:
@@ -361,6 +368,9 @@ def _preload(names, tried: set | None = None):
                     _lazy(lazy)
                 if name not in LAZY:
                     __import__(name)
+                elif eager:
+                    module = sys.modules.get(name)
+                    module._dlgrade_real() if isinstance(module, _Deferred) else __import__(name)
             else:
                 __import__(name)
             loaded.append(name)
@@ -461,7 +471,7 @@ def zygote(spec: dict):
                 job = {**spec, **req["spec"]}
                 wanted = job.get("modules")
                 if isinstance(wanted, list):  # the job's imports: loaded once here, for it and every later job
-                    loaded += _preload(wanted[:64], tried)
+                    loaded += _preload(wanted[:64], tried, eager=job.get("executes") is True)
                 sys.stdout.flush()
                 sys.stderr.flush()
                 gc.freeze()  # the child's collections skip the preloaded modules' objects: no copy-on-write of them
