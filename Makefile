@@ -32,7 +32,7 @@ demo: install
 
 test: install
 	$(BIN)/ruff check grader tests reference benchmarks examples
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2
 
 test-fast: install
-	$(BIN)/pytest -q -m "not slow"
+	$(BIN)/pytest -q -n 2 -m "not slow"

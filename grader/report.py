@@ -85,13 +85,14 @@ def reference_figures(rubric: Rubric, out_dir: Path) -> list[tuple[str, str]]:
 _BASE64 = re.compile(r"[A-Za-z0-9+/=]+")
 
 
-def reference_check_figures(rubric: Rubric) -> dict[tuple, list[dict]]:
-    """``(item, check, case) -> [{png, title}]``: what the reference drew on every figure check's calls.
+def reference_check_figures(rubric: Rubric, items=None) -> dict[tuple, list[dict]]:
+    """``(item, check, case) -> [{png, title}]``: what the reference drew on every figure check's calls
+    (of the figure items among ``items``, ids; default all).
 
     Read from the answer keys (computed, or loaded from the cache, like grading does); the PNGs are
     checked and rewritten like a student's.
     """
-    wanted = [it for it in rubric.items if any(c.figures for c in it.checks)]
+    wanted = [it for it in rubric.items if any(c.figures for c in it.checks) and (items is None or it.id in items)]
     if not wanted:
         return {}
     key = ReferenceKeys(rubric).expected([it.id for it in wanted])
@@ -181,7 +182,10 @@ def write_reports(results, rubric: Rubric, out_dir: str | Path, *, manual: dict 
     table = rows(results, rubric, manual)
     env = _env()
     ref_figs = reference_figures(rubric, out) if with_reference_figures else []
-    check_figs = reference_check_figures(rubric) if with_reference_figures else {}
+    # only the items some submission was graded on: a figure item its mode did not run (backprop's B12-curves,
+    # `auto: false`, trains a minute) is shown to nobody, so its key is not built for the report
+    graded = {it.item_id for row in table for it in row.result.items if it.checks}
+    check_figs = reference_check_figures(rubric, graded) if with_reference_figures else {}
     manual_max = sum(i.points for i in rubric.items if i.manual)
     page = env.get_template("student.html.j2")
     for row in table:

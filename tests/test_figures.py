@@ -488,6 +488,41 @@ def test_report_shows_the_student_figure_beside_the_reference(plotted, plots_rub
     assert ref != mine
 
 
+def test_report_builds_no_key_for_a_figure_item_nobody_was_graded_on(plotted, plots_rubric, tmp_path, monkeypatch):
+    """A figure item its mode did not run (backprop's `auto: false` B12-curves trains a minute) is shown to
+    nobody: the report asks no answer key for it, and draws no reference beside the other items."""
+    from dataclasses import replace
+
+    from grader import report
+    from grader.model import ItemStatus
+
+    figure_items = {it.id for it in plots_rubric.items if any(c.figures for c in it.checks)}
+    skipped = sorted(figure_items)[0]
+    asked = []
+    real = report.ReferenceKeys
+
+    class Spy(real):
+        def expected(self, items):
+            asked.extend(items)
+            return super().expected(items)
+
+    monkeypatch.setattr(report, "ReferenceKeys", Spy)
+    not_run = [replace(r, items=tuple(replace(i, checks=(), status=ItemStatus.NOT_RUN, points=0.0)
+                                      if i.item_id == skipped else i for i in r.items)) for r in plotted]
+    report.write_reports(not_run, plots_rubric, tmp_path / "r")
+    assert asked and skipped not in asked and set(asked) == figure_items - {skipped}
+    asked.clear()
+    report.write_reports(plotted, plots_rubric, tmp_path / "all")
+    assert set(asked) == figure_items
+    names = [c.name for c in plots_rubric.item(skipped).checks]
+
+    def references_of_skipped(folder):
+        caps = re.findall(r"<figcaption>([^<]*)</figcaption>", (tmp_path / folder / "good.html").read_text())
+        return [c for c in caps if c.startswith("Reference (") and any(n in c for n in names)]
+
+    assert references_of_skipped("all") and not references_of_skipped("r")
+
+
 def test_notebook_images_are_shown_only_when_valid(tmp_path, toy_rubric, toy_source):
     import nbformat
 

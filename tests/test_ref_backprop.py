@@ -327,6 +327,34 @@ def test_make_reference_figures_short(tmp_path):
     assert all(p.stat().st_size > 1000 for p in paths.values())
 
 
+def test_sheet_runs_are_train_with_scale_from_seed_each_and_remembered(monkeypatch):
+    """The report's figure and B12's key figure share one pair of runs: each scale from default_rng(seed),
+    trained once for the same data, n_iter and seed; a caller's edit never reaches the next caller."""
+    rng = np.random.default_rng(1)
+    X, Y = rng.random((784, 12)), np.where(rng.random((1, 12)) < 0.5, -1.0, 1.0)
+    data = (X, Y, X[:, :4], Y[:, :4])
+    runs = bp._sheet_runs(*data, n_iter=3, seed=0)
+    assert set(runs) == {"scale 0.01", "scale 0.1"}
+    for s in bp.WEIGHT_SCALES:
+        direct = bp.train_with_scale(*data, s, np.random.default_rng(0), n_iter=3)
+        assert set(direct) == set(runs[f"scale {s:g}"])
+        for k, v in direct.items():
+            np.testing.assert_array_equal(runs[f"scale {s:g}"][k], v)
+    first = runs["scale 0.1"]["train_loss"].copy()
+    runs["scale 0.1"]["train_loss"][:] = -1.0
+    calls = []
+    monkeypatch.setattr(bp, "train_with_scale", lambda *a, **k: calls.append(a))
+    again = bp._sheet_runs(*(a.copy() for a in data), n_iter=3, seed=0)  # equal arrays, other objects
+    assert calls == []
+    np.testing.assert_array_equal(again["scale 0.1"]["train_loss"], first)
+    monkeypatch.undo()
+    longer = bp._sheet_runs(*data, n_iter=4, seed=0)["scale 0.1"]["train_loss"]  # trained afresh, same start
+    assert len(longer) == 5 and np.array_equal(longer[:4], first)
+    assert not np.array_equal(bp._sheet_runs(*data, n_iter=3, seed=1)["scale 0.1"]["train_loss"], first)
+    other = bp._sheet_runs(X * 0.5, *data[1:], n_iter=3, seed=0)
+    assert not np.array_equal(other["scale 0.1"]["train_loss"], first)
+
+
 # --- the sheet's experiment (slow) ---------------------------------------
 
 @pytest.mark.slow

@@ -204,11 +204,8 @@ def make_reference_figures(out_dir, n_iter=5000, seed=0) -> dict[str, Path]:
     phase_portrait_figure(g, g, E, trajs, fp, path=paths["phase_portrait"])
 
     d = load_mnist_sevens_nines()
-    runs = {}
-    for scale in bp.WEIGHT_SCALES:
-        runs[f"scale {scale}"] = bp.train_with_scale(
-            d["X_train"], d["y_train"], d["X_test"], d["y_test"], scale,
-            np.random.default_rng(seed), n_iter=n_iter)
+    # the same two runs as B12's key figure (remembered by _sheet_runs: drawing both trains once)
+    runs = bp._sheet_runs(d["X_train"], d["y_train"], d["X_test"], d["y_test"], n_iter=n_iter, seed=seed)
     paths["learning_curves"] = out / "learning_curves.png"
     learning_curves_figure(runs, n_train=d["X_train"].shape[1], n_test=d["X_test"].shape[1],
                            path=paths["learning_curves"])
